@@ -1,0 +1,345 @@
+"""Benchmark runner: ``python -m benchmarks [--quick] [--runs N] [--workloads ...] ...``.
+
+Starts the loopback server in its own process, then runs every (run, workload, loop, flavour)
+measurement in a fresh child interpreter, interleaving flavours within each run to spread
+machine noise. Writes ``benchmarks/results/latest.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks._clients import FLAVOURS, REPO_ROOT
+from benchmarks._report import (
+    Measurement,
+    evaluate_targets,
+    machine_info,
+    machine_line,
+    render_markdown,
+    render_text,
+    summarize,
+    to_json,
+)
+from benchmarks._server import ServerProcess
+from benchmarks._workloads import DERIVED_WORKLOADS, RESULT_PREFIX, WORKLOADS
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+ALL_WORKLOADS = [*WORKLOADS, *DERIVED_WORKLOADS]
+LOOPS = ("asyncio", "uvloop")
+#: module imported by the `import` workload -> flavour that needs it
+IMPORT_MODULES = {
+    "fini_async": "fini-async",
+    "aiohttp": "raw",
+    "msgspec": "raw",
+    "httpx": "httpx",
+    "openai": "openai",
+}
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="runs per figure; the median is reported (default 5, --quick: 2)",
+    )
+    p.add_argument("--quick", action="store_true", help="smoke run: smaller counts, 2 runs")
+    p.add_argument(
+        "--workloads",
+        type=_csv,
+        default=ALL_WORKLOADS,
+        help=f"comma list (default: {','.join(ALL_WORKLOADS)})",
+    )
+    p.add_argument(
+        "--flavours",
+        type=_csv,
+        default=list(FLAVOURS),
+        help=f"comma list (default: {','.join(FLAVOURS)})",
+    )
+    p.add_argument(
+        "--loops",
+        type=_csv,
+        default=list(LOOPS),
+        help="event loops: asyncio,uvloop (default: both; uvloop if installed)",
+    )
+    p.add_argument(
+        "--uvloop",
+        action="store_const",
+        const=["uvloop"],
+        dest="loops",
+        help="shorthand for --loops uvloop",
+    )
+    p.add_argument(
+        "--profile",
+        type=_csv,
+        default=[],
+        metavar="FLAVOURS",
+        help="cProfile these flavours on run 1; writes results/profile-*.txt",
+    )
+    p.add_argument("--timeout", type=float, default=600, help="per-child timeout, seconds")
+    p.add_argument("--output-dir", default=RESULTS_DIR)
+    p.add_argument("--no-write", action="store_true", help="do not write results files")
+    args = p.parse_args(argv)
+    if args.runs is None:
+        args.runs = 2 if args.quick else 5
+    for w in args.workloads:
+        if w not in ALL_WORKLOADS:
+            p.error(f"unknown workload {w!r}; choose from {','.join(ALL_WORKLOADS)}")
+    for f in args.flavours:
+        if f not in FLAVOURS:
+            p.error(f"unknown flavour {f!r}; choose from {','.join(FLAVOURS)}")
+    for lp in args.loops:
+        if lp not in LOOPS:
+            p.error(f"unknown loop {lp!r}; choose from {','.join(LOOPS)}")
+    return args
+
+
+def run_child(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks._workloads", json.dumps(spec)]
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timeout after {timeout:.0f}s"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            result: dict[str, Any] = json.loads(line[len(RESULT_PREFIX) :])
+            return result
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"ok": False, "error": f"child exited {proc.returncode}: {tail}"[:500]}
+
+
+_IMPORT_CODE = "import time; t = time.perf_counter(); import {mod}; print(time.perf_counter() - t)"
+
+
+def time_import(module: str) -> tuple[float | None, str | None]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORT_CODE.format(mod=module)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+        timeout=120,
+    )
+    if proc.returncode:
+        return None, (proc.stderr.strip().splitlines() or ["failed"])[-1][:300]
+    return float(proc.stdout.strip().splitlines()[-1]), None
+
+
+def import_breakdown(module: str, limit: int = 12) -> list[dict[str, Any]]:
+    """Direct children of ``module`` in ``-X importtime`` output, by cumulative time."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+        timeout=120,
+    )
+    rows: list[dict[str, Any]] = []
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        parts = line[len("import time:") :].split("|")
+        try:
+            self_us, cum_us = int(parts[0]), int(parts[1])
+        except ValueError:
+            continue
+        name = parts[2]
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        if depth <= 1:
+            rows.append(
+                {
+                    "module": name.strip(),
+                    "depth": depth,
+                    "self_ms": self_us / 1000,
+                    "cumulative_ms": cum_us / 1000,
+                }
+            )
+    return sorted(rows, key=lambda r: -float(r["cumulative_ms"]))[:limit]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    notes: list[str] = []
+    skipped: list[str] = []
+
+    flavours: list[str] = []
+    for name in args.flavours:
+        reason = FLAVOURS[name].skip_reason()
+        if reason:
+            skipped.append(f"{name}: {reason}")
+            print(f"skipped: {reason}", flush=True)
+        else:
+            flavours.append(name)
+    loops: list[str] = []
+    for lp in args.loops:
+        if lp == "uvloop" and importlib.util.find_spec("uvloop") is None:
+            skipped.append("uvloop: not installed")
+            print("skipped: uvloop (not installed)", flush=True)
+        else:
+            loops.append(lp)
+    if "raw" not in flavours:
+        notes.append("raw flavour not selected: no ratios can be computed")
+
+    child_workloads = [w for w in WORKLOADS if w in args.workloads]
+    if "rss" in args.workloads and "plain" not in child_workloads:
+        child_workloads.insert(0, "plain")
+    for wname in child_workloads:
+        for f in flavours:
+            factor = FLAVOURS[f].scale_for(wname)
+            if factor != 1.0:
+                notes.append(
+                    f"{f} {wname}: counts scaled by {factor} (slow peer); figures are per "
+                    "request/chunk rates, so ratios stay comparable"
+                )
+    import_mods = [
+        m
+        for m, needed_by in IMPORT_MODULES.items()
+        if "import" in args.workloads
+        and (
+            needed_by in flavours
+            or needed_by == "raw"
+            or (m == "openai" and "openai-aiohttp" in flavours)
+        )
+        and importlib.util.find_spec(m) is not None
+    ]
+
+    info = machine_info()
+    print(f"Machine: {machine_line(info)}")
+    print(
+        f"runs={args.runs} quick={args.quick} loops={','.join(loops)} "
+        f"flavours={','.join(flavours)} workloads={','.join(args.workloads)}",
+        flush=True,
+    )
+    os.makedirs(args.output_dir, exist_ok=True)
+
+    measurements: list[Measurement] = []
+    started = time.perf_counter()
+    for mod in import_mods:  # warm the .pyc cache before timing imports
+        time_import(mod)
+    with ServerProcess() as server:
+        for run in range(1, args.runs + 1):
+            for workload in child_workloads:
+                wl = WORKLOADS[workload]
+                for loop in loops:
+                    for flavour in flavours:
+                        if wl.flavours is not None and flavour not in wl.flavours:
+                            continue
+                        params = wl.params(FLAVOURS[flavour], args.quick)
+                        profile = None
+                        if run == 1 and flavour in args.profile:
+                            profile = os.path.join(
+                                args.output_dir, f"profile-{flavour}-{workload}-{loop}.txt"
+                            )
+                        spec = {
+                            "flavour": flavour,
+                            "workload": workload,
+                            "loop": loop,
+                            "base_url": server.base_url,
+                            "server_pid": server.pid,
+                            "params": params,
+                            "profile": profile,
+                        }
+                        res = run_child(spec, args.timeout)
+                        m = Measurement(
+                            workload=workload,
+                            flavour=flavour,
+                            loop=loop,
+                            run=run,
+                            params=params,
+                            ok=bool(res.get("ok")),
+                            units=int(res.get("units", 0)),
+                            expected=int(res.get("expected", 0)),
+                            wall=float(res.get("wall", 0.0)),
+                            cpu=float(res.get("cpu", 0.0)),
+                            rss_open=int(res.get("rss_open", 0)),
+                            rss_peak=int(res.get("rss_peak", 0)),
+                            server_cpu=res.get("server_cpu"),
+                            error=res.get("error"),
+                            unsupported=bool(res.get("unsupported")),
+                        )
+                        measurements.append(m)
+                        _progress(m, wl.unit)
+            for mod in import_mods:
+                secs, err = time_import(mod)
+                measurements.append(
+                    Measurement(
+                        workload="import",
+                        flavour=mod,
+                        loop="-",
+                        run=run,
+                        params={},
+                        ok=secs is not None,
+                        units=1,
+                        expected=1,
+                        wall=secs or 0.0,
+                        error=err,
+                    )
+                )
+                status = f"{secs * 1000:.1f} ms" if secs is not None else f"ERROR {err}"
+                print(f"  run {run} import {mod}: {status}", flush=True)
+
+    units = {name: wl.unit for name, wl in WORKLOADS.items()}
+    summaries = [s for s in summarize(measurements, units) if s.workload in args.workloads]
+    targets = evaluate_targets(summaries)
+    extra: dict[str, Any] = {"skipped": skipped}
+    if "fini_async" in import_mods:
+        extra["import_breakdown"] = {m: import_breakdown(m) for m in ("fini_async", "aiohttp")}
+    if any(s.server_util is not None and s.server_util > 0.85 for s in summaries):
+        notes.append("server CPU > 85% of wall time in some rows: those rows may be server-bound")
+    notes.append(f"total benchmark time {time.perf_counter() - started:.0f}s")
+
+    print()
+    print(render_text(summaries, targets, flavours))
+    for line in skipped:
+        print(f"skipped: {line}")
+    for note in notes:
+        print(f"note: {note}")
+    if not args.no_write:
+        config = {k: v for k, v in vars(args).items() if k != "output_dir"}
+        with open(os.path.join(args.output_dir, "latest.json"), "w") as fh:
+            json.dump(
+                to_json(measurements, summaries, targets, info, config, notes, extra), fh, indent=1
+            )
+        with open(os.path.join(args.output_dir, "latest.md"), "w") as fh:
+            fh.write(render_markdown(summaries, targets, flavours, info, notes + skipped))
+        print(f"wrote {os.path.relpath(args.output_dir, REPO_ROOT)}/latest.json and latest.md")
+    failed = [m for m in measurements if not m.ok and not m.unsupported]
+    return 1 if failed else 0
+
+
+def _progress(m: Measurement, unit: str) -> None:
+    head = f"  run {m.run} {m.workload:<9} {m.loop:<7} {m.flavour:<14}"
+    if not m.ok:
+        print(f"{head} {'unsupported' if m.unsupported else 'ERROR ' + str(m.error)}", flush=True)
+        return
+    thr = m.units / m.wall if m.wall else 0.0
+    bad = "" if m.units == m.expected else f"  INCOMPLETE {m.units}/{m.expected}"
+    print(
+        f"{head} {thr:>10,.0f} {unit}/s  wall {m.wall:6.2f}s  "
+        f"rss {m.rss_peak / 2**20:5.1f} MiB{bad}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""``FiniClient``: the entry point of the Fini API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+
+import aiohttp
+
+from ._config import (
+    DEFAULT_FINI_BASE_URL,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_TIMEOUT,
+    Timeout,
+    TimeoutTypes,
+    coerce_timeout,
+    env,
+)
+from ._exceptions import ConfigurationError
+from ._transport import Transport
+from .resources.bots import BotsResource
+
+__all__ = ["FiniClient"]
+
+
+class BearerAuth:
+    """A static ``Authorization: Bearer`` key, resolved at the first request."""
+
+    __slots__ = ("_env_name", "_key", "_service")
+
+    def __init__(self, key: str | None, env_name: str, service: str) -> None:
+        self._key = key
+        self._env_name = env_name
+        self._service = service
+
+    def __repr__(self) -> str:
+        return "BearerAuth(<hidden>)"
+
+    def static_headers(self) -> Mapping[str, str]:
+        key = self._key or env(self._env_name)
+        if not key:
+            raise ConfigurationError(
+                f"no {self._service} API key: pass api_key=... or set the {self._env_name} "
+                "environment variable"
+            )
+        return {"Authorization": f"Bearer {key}"}
+
+    async def headers(self, transport: Transport) -> Mapping[str, str]:
+        return self.static_headers()
+
+    async def on_unauthorized(self, transport: Transport, sent: Mapping[str, str]) -> bool:
+        return False
+
+
+class FiniClient:
+    """An async client of the Fini API.
+
+    ``api_key`` falls back to ``FINI_API_KEY`` and ``base_url`` to ``FINI_BASE_URL``, then to
+    ``https://api-prod.usefini.com``. Nothing is opened in the constructor: the aiohttp session is
+    created inside the running event loop on first use, and the client is bound to that loop.
+    Use ``async with FiniClient() as client:`` or call ``await client.aclose()``. A ``session``
+    you pass in is used as is and never closed by the client.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        default_headers: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+    ) -> None:
+        self.base_url = base_url or env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
+        self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
+        self._transport = Transport(
+            base_url=self.base_url,
+            auth=BearerAuth(api_key, "FINI_API_KEY", "Fini"),
+            timeout=self.timeout,
+            max_retries=max_retries,
+            max_connections=max_connections,
+            default_headers=default_headers,
+            session=session,
+            max_retry_after=max_retry_after,
+        )
+        self.bots = BotsResource(self, self._transport)
+
+    def __repr__(self) -> str:
+        return f"FiniClient(base_url={self.base_url!r})"
+
+    @property
+    def max_retries(self) -> int:
+        return self._transport.max_retries
+
+    @property
+    def closed(self) -> bool:
+        return self._transport.closed
+
+    async def aclose(self) -> None:
+        """Close the client's connections. Idempotent."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> FiniClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

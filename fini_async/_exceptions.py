@@ -1,0 +1,329 @@
+"""The one exception hierarchy of fini-async.
+
+Everything the SDK raises on purpose derives from :class:`FiniError`::
+
+    FiniError
+    ├── ValidationError (also ValueError)   bad arguments, raised before any request
+    │   └── ConfigurationError              no API key, bad base URL, ...
+    ├── ClientStateError (also RuntimeError) closed client, client used from two event loops
+    ├── APIError                            anything that went wrong talking to the API
+    │   ├── APIStatusError                  the server answered with an error status
+    │   │   ├── BadRequestError             400
+    │   │   ├── AuthenticationError         401
+    │   │   ├── PermissionDeniedError       403
+    │   │   ├── NotFoundError               404
+    │   │   ├── NotAcceptableError          406 (bulk deletes that were partly refused)
+    │   │   ├── ConflictError               409
+    │   │   ├── UnprocessableEntityError    422
+    │   │   ├── RateLimitError              429
+    │   │   └── InternalServerError         >= 500
+    │   ├── APIConnectionError              no usable answer: refused, reset, DNS, TLS, ...
+    │   │   └── APITimeoutError             connect / read / pool / stream-idle / total timeout
+    │   ├── APIResponseValidationError      a 2xx body the SDK could not decode
+    │   └── StreamError                     a stream broke after it had started
+    └── JobError                            background knowledge jobs
+        ├── JobFailedError                  the job ended in FAILED
+        └── JobTimeoutError                 the job did not finish in time
+
+No exception message, ``repr`` or attribute ever holds an API key or a bearer token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientStateError",
+    "ConfigurationError",
+    "ConflictError",
+    "FiniError",
+    "InternalServerError",
+    "JobError",
+    "JobFailedError",
+    "JobTimeoutError",
+    "NotAcceptableError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StreamError",
+    "UnprocessableEntityError",
+    "ValidationError",
+]
+
+
+class FiniError(Exception):
+    """Base class of every error raised by fini-async."""
+
+
+class ValidationError(FiniError, ValueError):
+    """An argument is invalid. Raised before any request is sent, so nothing reached the server."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        #: The name of the offending argument or field, when there is one.
+        self.field = field
+
+
+class ConfigurationError(ValidationError):
+    """The client is misconfigured: no API key anywhere, an unusable base URL, conflicting ids.
+
+    Raised at the first request (never in a constructor that could run at import time)."""
+
+
+class ClientStateError(FiniError, RuntimeError):
+    """The client cannot be used in its current state.
+
+    Raised when a closed client is used, or when one client is used from a second event loop
+    (its connection pool belongs to the loop that first used it)."""
+
+
+class APIError(FiniError):
+    """Something went wrong talking to the API. Carries the request's method and URL."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+
+
+class APIStatusError(APIError):
+    """The server answered with a status code >= 400.
+
+    ``message`` is readable whatever the body was: a NestJS error object (``message`` as a string or a
+    list), Sharely's ``{error, message, details}``, or a body that is not JSON at all (an HTML 502
+    page). ``body`` keeps the decoded JSON body (or the raw text when it was not JSON)."""
+
+    status_code: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        request_id: str | None = None,
+        method: str = "",
+        url: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status_code = status_code
+        self.body = body
+        self.request_id = request_id
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+
+    def __str__(self) -> str:
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        where = f" [{self.method} {self.url}]" if self.method else ""
+        return f"{self.status_code}: {self.message}{rid}{where}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code}, message={self.message!r})"
+
+
+class BadRequestError(APIStatusError):
+    """400: the server refused the request's content."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key (or Sharely access token) is missing, malformed, revoked or invalid."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key lacks the scope the route needs (for example ``write``)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: the resource, or one of several ids sent together, is unknown."""
+
+
+class NotAcceptableError(APIStatusError):
+    """406: some ids of a bulk call were inaccessible (the others were processed anyway)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the server understood the request but cannot process its content."""
+
+
+class RateLimitError(APIStatusError):
+    """429 (or a 503 asking to come back later) after the retries ran out, or at once when the
+    server's ``Retry-After`` exceeds the client's cap. ``retry_after`` is in seconds, or None."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """>= 500: the server failed. Retried for requests that are safe to repeat."""
+
+
+class APIConnectionError(APIError):
+    """No usable response: the connection was refused, reset or closed, DNS or TLS failed."""
+
+
+class APITimeoutError(APIConnectionError):
+    """A timeout expired. ``kind`` says which: ``connect``, ``pool``, ``read``, ``stream_idle``
+    or ``total``."""
+
+    def __init__(self, message: str, *, kind: str = "read", method: str = "", url: str = "") -> None:
+        super().__init__(message, method=method, url=url)
+        self.kind = kind
+
+
+class APIResponseValidationError(APIError):
+    """A successful response whose body is not what the API documents (not JSON, wrong types)."""
+
+    def __init__(
+        self, message: str, *, body: bytes = b"", status_code: int = 200, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.body = body
+        self.status_code = status_code
+
+
+class StreamError(APIError):
+    """A stream broke after it had started (connection cut, idle timeout, malformed framing).
+
+    ``text`` holds the answer text received before the break; ``cause`` is the underlying error
+    (an :class:`APIConnectionError` or :class:`APITimeoutError`)."""
+
+    def __init__(self, message: str, *, text: str = "", method: str = "", url: str = "") -> None:
+        super().__init__(message, method=method, url=url)
+        self.text = text
+
+
+class JobError(FiniError):
+    """Base class of the errors about background jobs. ``job`` is the last status seen."""
+
+    def __init__(self, message: str, *, job: Any = None) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class JobFailedError(JobError):
+    """The background job ended in a failed state (``FAILED``)."""
+
+
+class JobTimeoutError(JobError):
+    """The job did not reach a terminal state within the wait's ``timeout``. ``job`` is the last
+    status seen (None if none was seen); the job can be waited on again later."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    406: NotAcceptableError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    """The exception class for an HTTP error status."""
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(status, APIStatusError)
+
+
+def _text_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, list):
+        parts = [p for p in (_text_of(v) for v in value) if p]
+        return "; ".join(parts) or None
+    if isinstance(value, Mapping):
+        return _text_of(value.get("message")) or _text_of(value.get("error"))
+    return None
+
+
+def parse_error_body(raw: bytes, status: int) -> tuple[str, Any]:
+    """A readable message and the decoded body of an error response, whatever its shape."""
+    body: Any
+    try:
+        body = msgspec.json.decode(raw) if raw else None
+    except msgspec.DecodeError:
+        text = raw.decode("utf-8", "replace")
+        body = text
+        flat = " ".join(_strip_tags(text).split())
+        message = flat[:200] if flat else ""
+        return (message or f"HTTP {status} with a non-JSON body"), body
+    message: str | None = None
+    if isinstance(body, Mapping):
+        message = _text_of(body.get("message"))
+        error = _text_of(body.get("error"))
+        if message and error and error not in message and isinstance(body.get("error"), str):
+            message = f"{error}: {message}"
+        elif not message:
+            message = error or _text_of(body.get("detail")) or _text_of(body.get("details"))
+    elif body is not None:
+        message = _text_of(body)
+    return message or f"HTTP {status}", body
+
+
+def _strip_tags(text: str) -> str:
+    out: list[str] = []
+    depth = 0
+    for ch in text:
+        if ch == "<":
+            depth += 1
+        elif ch == ">" and depth:
+            depth -= 1
+            out.append(" ")
+        elif not depth:
+            out.append(ch)
+    return "".join(out)
+
+
+def make_status_error(
+    status: int,
+    raw: bytes,
+    *,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    request_id: str | None,
+    retry_after: float | None = None,
+) -> APIStatusError:
+    """Build the typed exception for an error response."""
+    message, body = parse_error_body(raw, status)
+    cls = status_error_class(status)
+    if cls is RateLimitError:
+        return RateLimitError(
+            message,
+            retry_after=retry_after,
+            status_code=status,
+            body=body,
+            request_id=request_id,
+            method=method,
+            url=url,
+            headers=headers,
+        )
+    return cls(
+        message,
+        status_code=status,
+        body=body,
+        request_id=request_id,
+        method=method,
+        url=url,
+        headers=headers,
+    )

@@ -1,0 +1,241 @@
+"""An incremental, linear-time decoder for event streams as servers actually send them.
+
+It reads standard server-sent events (LF, CRLF or CR line ends; multi-line ``data:``; ``event:``,
+``id:``, ``retry:``; comments and heartbeats; a leading BOM) and the common departures from the
+standard: ``data: {...}`` lines with no blank line between them, bare NDJSON lines, a
+``data: [DONE]`` sentinel and lines that are not JSON at all (logged at DEBUG, skipped). Chunk
+boundaries may fall anywhere, including inside a multi-byte UTF-8 character: the decoder works on
+bytes and only hands complete payloads to ``decode``.
+
+A ``data:`` payload that is complete JSON on its own is dispatched at once, so a stream whose
+server never sends blank lines is still delivered token by token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+__all__ = ["EventDecoder"]
+
+logger = logging.getLogger("fini_async.stream")
+
+T = TypeVar("T")
+_BOM = b"\xef\xbb\xbf"
+_DONE = b"[DONE]"
+_JSON_END = frozenset(b'}]"el0123456789')  # last byte of a JSON value: } ] " true/false/null num
+
+
+class EventDecoder(Generic[T]):
+    """Feed it bytes; it returns decoded payloads as ``(event_name, value)`` pairs.
+
+    ``decode`` turns one payload into a value and raises ``msgspec.DecodeError`` when the payload
+    is not (yet) a complete JSON value.
+    """
+
+    __slots__ = (
+        "_decode",
+        "_event",
+        "_partial",
+        "_pending",
+        "_skip_lf",
+        "_started",
+        "done",
+        "last_event_id",
+        "retry_ms",
+    )
+
+    def __init__(self, decode: Callable[[bytes], T]) -> None:
+        self._decode = decode
+        self._partial: list[bytes] = []  # pieces of the current unterminated line
+        self._pending: list[bytes] = []  # data lines of the current event, not yet decodable
+        self._event: str | None = None
+        self._skip_lf = False
+        self._started = False
+        #: True once ``data: [DONE]`` was seen; later input is ignored.
+        self.done = False
+        self.last_event_id: str | None = None
+        self.retry_ms: int | None = None
+
+    def feed(self, chunk: bytes) -> list[tuple[str | None, T]]:
+        out: list[tuple[str | None, T]] = []
+        if self.done or not chunk:
+            return out
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[0] == 10:
+                chunk = chunk[1:]
+                if not chunk:
+                    return out
+        if not self._started:
+            head = b"".join(self._partial) + chunk
+            if len(head) < 3 and _BOM.startswith(head):
+                self._partial = [head]
+                return out
+            self._started = True
+            self._partial = []
+            chunk = head[3:] if head.startswith(_BOM) else head
+        if self._partial:
+            nl = chunk.find(b"\n")
+            cr = chunk.find(b"\r")
+            end = nl if cr < 0 else (cr if nl < 0 else min(nl, cr))
+            if end < 0:
+                self._partial.append(chunk)
+                return out
+            self._partial.append(chunk[:end])
+            line = b"".join(self._partial)
+            self._partial = []
+            if chunk[end] == 13:
+                if end + 1 < len(chunk):
+                    if chunk[end + 1] == 10:
+                        end += 1
+                else:
+                    self._skip_lf = True
+            self._line(line, out)
+            chunk = chunk[end + 1 :]
+            if not chunk or self.done:
+                return out
+        pieces = chunk.splitlines(True)
+        last = pieces[-1]
+        tail = last[-1]
+        if tail != 10 and tail != 13:
+            self._partial.append(pieces.pop())
+        elif tail == 13:
+            self._skip_lf = True
+        line_fn = self._line
+        for piece in pieces:
+            if piece[-1] == 10:
+                line_fn(piece[:-2] if piece[-2:] == b"\r\n" else piece[:-1], out)
+            else:
+                line_fn(piece[:-1], out)
+            if self.done:
+                break
+        return out
+
+    def flush(self) -> list[tuple[str | None, T]]:
+        """End of input: decode what is left (an unterminated last line, an undispatched event)."""
+        out: list[tuple[str | None, T]] = []
+        if self._partial and not self.done:
+            line = b"".join(self._partial)
+            self._partial = []
+            if not self._started:
+                self._started = True
+                if line.startswith(_BOM):
+                    line = line[3:]
+            self._line(line, out)
+        if self._pending and not self.done:
+            self._dispatch(out, final=True)
+        return out
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _line(self, line: bytes, out: list[tuple[str | None, T]]) -> None:
+        if not line:
+            if self._pending:
+                self._dispatch(out, final=True)
+            self._event = None
+            return
+        if line.startswith(b"data:"):
+            value = line[5:]
+            if value[:1] == b" ":
+                value = value[1:]
+            self._data(value, out)
+            return
+        first = line[0]
+        if first == 58:  # ":" comment or heartbeat
+            return
+        if first == 123 or first == 91:  # "{" or "[": a bare NDJSON line
+            self._data(line, out)
+            return
+        name, colon, value = line.partition(b":")
+        if colon and value[:1] == b" ":
+            value = value[1:]
+        if name == b"event":
+            self._event = value.decode("utf-8", "replace") or None
+        elif name == b"id":
+            if b"\0" not in value:
+                self.last_event_id = value.decode("utf-8", "replace")
+        elif name == b"retry":
+            if value.isdigit():
+                self.retry_ms = int(value)
+        elif name.strip() and (name.lstrip()[:1] in (b"{", b"[")):
+            self._data(line.strip(), out)
+        else:
+            logger.debug("skipping stream line %r", line[:200])
+
+    def _data(self, value: bytes, out: list[tuple[str | None, T]]) -> None:
+        pending = self._pending
+        if not pending:
+            if value == _DONE:
+                self.done = True
+                return
+            try:
+                item = self._decode(value)
+            except msgspec.DecodeError:
+                pending.append(value)
+                return
+            out.append((self._event, item))
+            self._event = None
+            return
+        pending.append(value)
+        stripped = value.rstrip()
+        if stripped and stripped[-1] in _JSON_END:
+            try:
+                item = self._decode(b"\n".join(pending))
+            except msgspec.DecodeError:
+                pass
+            else:
+                pending.clear()
+                out.append((self._event, item))
+                self._event = None
+                return
+        # Maybe the earlier lines were junk and this line stands alone.
+        if value == _DONE:
+            self._drop(pending[:-1])
+            pending.clear()
+            self.done = True
+            return
+        try:
+            item = self._decode(value)
+        except msgspec.DecodeError:
+            return
+        self._drop(pending[:-1])
+        pending.clear()
+        out.append((self._event, item))
+        self._event = None
+
+    def _dispatch(self, out: list[tuple[str | None, T]], *, final: bool) -> None:
+        pending = self._pending
+        self._pending = []
+        try:
+            item = self._decode(b"\n".join(pending))
+        except msgspec.DecodeError:
+            pass
+        else:
+            out.append((self._event, item))
+            self._event = None
+            return
+        for value in pending:
+            if value == _DONE:
+                self.done = True
+                return
+            try:
+                item = self._decode(value)
+            except msgspec.DecodeError:
+                self._drop([value])
+                continue
+            out.append((self._event, item))
+        self._event = None
+
+    @staticmethod
+    def _drop(lines: list[bytes]) -> None:
+        for value in lines:
+            logger.debug("skipping stream data that is not JSON: %r", value[:200])
+
+
+def decode_any(data: bytes) -> Any:
+    """A ``decode`` for EventDecoder that returns plain Python objects."""
+    return msgspec.json.decode(data)

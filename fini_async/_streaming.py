@@ -1,0 +1,503 @@
+"""``AnswerStream``: a streamed ask-question answer as an async iterator of typed events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    StreamError,
+    make_status_error,
+)
+from ._models import (
+    Answer,
+    AnswerDelta,
+    AnswerMetadata,
+    FunctionCall,
+    Lenient,
+    Message,
+    Source,
+    StreamEvent,
+    UnknownEvent,
+)
+from ._sse import EventDecoder
+from ._transport import StreamResponse, request_id_of
+
+__all__ = ["AnswerStream"]
+
+
+# -- decoding one payload ----------------------------------------------------------------------
+
+
+class _Delta(msgspec.Struct, forbid_unknown_fields=True):
+    content: str
+
+
+class _Chunk(msgspec.Struct):
+    content: str | None = None
+    delta: str | None = None
+    based_on: list[Source] | None = None
+    answer: str | None = None
+    answer_uuid: str | None = None
+    categories: list[str] | None = None
+    messages: list[Message] | None = None
+    success: int | bool | None = None
+    function_call: FunctionCall | None = None
+    conversation_id: str | None = None
+    language: str | None = None
+    statusCode: int | None = None  # noqa: N815 (wire name)
+    error: Any = None
+    message: Any = None
+    type: str | None = None
+
+
+class _ErrorItem:
+    __slots__ = ("raw", "status")
+
+    def __init__(self, status: int, raw: bytes) -> None:
+        self.status = status
+        self.raw = raw
+
+
+_delta_decoder = msgspec.json.Decoder(_Delta)
+_chunk_decoder = msgspec.json.Decoder(_Chunk)
+_any_decoder = msgspec.json.Decoder()
+_answer_lenient = Lenient(Answer)
+_META_FIELDS = (
+    "based_on",
+    "answer",
+    "answer_uuid",
+    "categories",
+    "messages",
+    "success",
+    "function_call",
+    "conversation_id",
+    "language",
+)
+
+_Item = StreamEvent | tuple[StreamEvent, ...] | _ErrorItem
+
+
+def decode_payload(data: bytes) -> _Item:
+    """One stream payload to its event(s). Raises msgspec.DecodeError if it is not JSON."""
+    try:
+        return AnswerDelta(_delta_decoder.decode(data).content)
+    except msgspec.ValidationError:
+        pass
+    try:
+        c = _chunk_decoder.decode(data)
+    except msgspec.ValidationError:
+        return UnknownEvent(_any_decoder.decode(data))
+    text = c.content if c.content is not None else c.delta
+    if text is None and (
+        c.statusCode is not None or (c.error not in (None, False, "")) or c.type == "error"
+    ):
+        return _ErrorItem(c.statusCode or 500, data)
+    has_meta = any(getattr(c, name) is not None for name in _META_FIELDS)
+    if not has_meta:
+        if text is not None:
+            return AnswerDelta(text)
+        return UnknownEvent(_any_decoder.decode(data))
+    raw = _any_decoder.decode(data)
+    meta = AnswerMetadata(
+        based_on=c.based_on or [],
+        answer_uuid=c.answer_uuid,
+        categories=c.categories,
+        messages=c.messages,
+        success=c.success,
+        function_call=c.function_call,
+        conversation_id=c.conversation_id,
+        language=c.language,
+        answer=c.answer,
+        raw=raw if isinstance(raw, dict) else {},
+    )
+    if text is not None:
+        return (meta, AnswerDelta(text))
+    return meta
+
+
+class _IdleTimeout(Exception):
+    pass
+
+
+# -- the stream --------------------------------------------------------------------------------
+
+
+class AnswerStream:
+    """A streamed answer. Use it as ``async with client.bots.stream_question(...) as stream``.
+
+    - ``async for event in stream`` yields :class:`AnswerMetadata`, :class:`AnswerDelta` and
+      :class:`UnknownEvent` as they arrive;
+    - ``stream.text_stream`` yields the answer's text pieces only;
+    - ``await stream.get_final_answer()`` reads what is left and returns the :class:`Answer` the
+      plain call would have returned.
+
+    Leaving the ``async with``, breaking out of the loop, an exception or a cancellation closes the
+    HTTP response at once: the server sees the disconnect and the connection is never returned to
+    the pool half-read. A stream can be consumed once.
+    """
+
+    def __init__(
+        self,
+        opener: Callable[[], Awaitable[StreamResponse]],
+        *,
+        question: str,
+        history: list[Message],
+        max_retries: int,
+        on_complete: Callable[[Answer], None] | None = None,
+    ) -> None:
+        self._opener = opener
+        self._question = question
+        self._history = history
+        self._max_retries = max_retries
+        self._on_complete = on_complete
+        self._resp: StreamResponse | None = None
+        self._decoder: EventDecoder[_Item] = EventDecoder(decode_payload)
+        self._items: list[tuple[str | None, _Item]] = []
+        self._pos = 0
+        self._finished = False
+        self._ok = False
+        self._closed = False
+        self._delivered = 0
+        self._opens = 0
+        self._parts: list[str] = []
+        self._meta: dict[str, Any] = {}
+        self._based_on: list[Source] | None = None
+        self._final: Answer | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._last_read = 0.0
+        self._idle: float | None = None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("finished" if self._finished else "open")
+        return f"<AnswerStream {state} events={self._delivered}>"
+
+    # -- context management --------------------------------------------------------------------
+
+    async def __aenter__(self) -> AnswerStream:
+        if self._resp is None and not self._closed:
+            await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the response now (idempotent)."""
+        self._close()
+
+    def close(self) -> None:
+        """Synchronous :meth:`aclose`, for ``finally`` blocks and callbacks."""
+        self._close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def response(self) -> StreamResponse | None:
+        """The open HTTP response (status, headers), once the stream started."""
+        return self._resp
+
+    @property
+    def text_so_far(self) -> str:
+        """The answer text received until now."""
+        return "".join(self._parts)
+
+    @property
+    def based_on(self) -> list[Source]:
+        """The sources, once the metadata event arrived (empty before)."""
+        return self._based_on or []
+
+    def _close(self, *, release: bool = False) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        self._finished = True
+        self._closed = True
+        resp = self._resp
+        if resp is not None:
+            if release:
+                resp.release()
+            else:
+                resp.close()
+
+    # -- iteration -----------------------------------------------------------------------------
+
+    def __aiter__(self) -> AnswerStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        while True:
+            items = self._items
+            if self._pos < len(items):
+                name, item = items[self._pos]
+                self._pos += 1
+                if type(item) is AnswerDelta:
+                    self._parts.append(item.text)
+                    self._delivered += 1
+                    return item
+                if isinstance(item, tuple):
+                    # One payload carrying metadata and text: deliver both, in that order.
+                    items[self._pos : self._pos] = [(name, part) for part in item]
+                    continue
+                if isinstance(item, _ErrorItem) or name == "error":
+                    raise self._error_from(item)
+                if isinstance(item, AnswerMetadata):
+                    self._merge(item)
+                self._delivered += 1
+                return item  # type: ignore[return-value]
+            if self._finished:
+                if self._ok and self._final is None:
+                    self._final = self._build_answer()
+                    if self._on_complete is not None:
+                        self._on_complete(self._final)  # chat mode: record the turn
+                raise StopAsyncIteration
+            await self._fill()
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """An async iterator over the answer's text pieces only."""
+        return _TextStream(self)
+
+    async def until_done(self) -> None:
+        """Read the stream to its end."""
+        async for _ in self:
+            pass
+
+    async def get_final_answer(self) -> Answer:
+        """Read what is left and return the whole :class:`Answer`."""
+        if self._final is None:
+            await self.until_done()
+        if self._final is None:
+            raise StreamError("the stream was closed before it finished", text=self.text_so_far)
+        return self._final
+
+    async def get_final_text(self) -> str:
+        """Read what is left and return the whole answer text."""
+        return (await self.get_final_answer()).answer
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _merge(self, meta: AnswerMetadata) -> None:
+        if meta.based_on:
+            self._based_on = meta.based_on
+        for name in (
+            "answer_uuid",
+            "categories",
+            "messages",
+            "success",
+            "function_call",
+            "conversation_id",
+            "language",
+            "answer",
+        ):
+            value = getattr(meta, name)
+            if value is not None:
+                self._meta[name] = value
+
+    def _build_answer(self) -> Answer:
+        meta = self._meta
+        text = "".join(self._parts) if self._parts else (meta.get("answer") or "")
+        messages = meta.get("messages")
+        if not messages:
+            messages = [
+                *self._history,
+                Message(role="user", content=self._question),
+                Message(role="assistant", content=text),
+            ]
+        return Answer(
+            answer=text,
+            answer_uuid=meta.get("answer_uuid"),
+            based_on=self._based_on or [],
+            categories=meta.get("categories") or [],
+            messages=messages,
+            success=meta.get("success", 1),
+            function_call=meta.get("function_call"),
+            conversation_id=meta.get("conversation_id"),
+            language=meta.get("language"),
+        )
+
+    async def _open(self) -> None:
+        if self._closed:
+            raise StreamError("the stream is closed", text=self.text_so_far)
+        self._opens += 1
+        resp = await self._opener()
+        self._resp = resp
+        self._idle = resp.timeout.stream_idle
+        ctype = resp.headers.get("Content-Type", "")
+        if ctype.startswith("application/json"):
+            # The server answered with one plain JSON answer instead of a stream.
+            await self._read_plain(resp)
+            return
+        if self._idle is not None:
+            loop = asyncio.get_running_loop()
+            self._last_read = loop.time()
+            self._watchdog = loop.call_at(self._last_read + self._idle, self._check_idle)
+
+    async def _read_plain(self, resp: StreamResponse) -> None:
+        try:
+            body = await resp.raw.read()
+        except BaseException:
+            self._close()
+            raise
+        self._close(release=True)
+        answer = _answer_lenient.decode(body, status=resp.status)
+        meta = AnswerMetadata(
+            based_on=answer.based_on,
+            answer_uuid=answer.answer_uuid,
+            categories=answer.categories,
+            messages=answer.messages or None,
+            success=answer.success,
+            function_call=answer.function_call,
+            conversation_id=answer.conversation_id,
+            language=answer.language,
+            raw=msgspec.json.decode(body) if body else {},
+        )
+        self._items.append((None, meta))
+        if answer.answer:
+            self._items.append((None, AnswerDelta(answer.answer)))
+        self._finish_ok()
+
+    def _check_idle(self) -> None:
+        self._watchdog = None
+        resp = self._resp
+        if self._finished or resp is None or self._idle is None:
+            return
+        loop = asyncio.get_running_loop()
+        due = self._last_read + self._idle
+        if loop.time() >= due:
+            resp.raw.content.set_exception(_IdleTimeout())
+        else:
+            self._watchdog = loop.call_at(due, self._check_idle)
+
+    def _finish_ok(self) -> None:
+        self._finished = True
+        self._ok = True
+
+    async def _fill(self) -> None:
+        if self._resp is None:
+            await self._open()
+            return
+        resp = self._resp
+        try:
+            chunk = await resp.raw.content.readany()
+        except BaseException as exc:
+            if isinstance(exc, (_IdleTimeout, aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+                await self._on_break(exc)
+                return
+            self._close()  # cancellation or anything else: drop the connection now
+            raise
+        if self._idle is not None:
+            self._last_read = asyncio.get_running_loop().time()
+        decoder = self._decoder
+        if chunk:
+            new = decoder.feed(chunk)
+            if decoder.done:
+                self._close(release=True)
+        else:
+            new = decoder.flush()
+            self._close(release=True)
+        if new:
+            if self._pos:
+                del self._items[: self._pos]
+                self._pos = 0
+            self._items.extend(new)
+        if self._closed:
+            self._finish_ok()
+
+    async def _on_break(self, exc: BaseException) -> None:
+        resp = self._resp
+        method, url = (resp.method, resp.url) if resp is not None else ("POST", "")
+        self._close()
+        if isinstance(exc, _IdleTimeout):
+            cause: APIError = APITimeoutError(
+                f"no data for {self._idle}s (stream_idle timeout)",
+                kind="stream_idle",
+                method=method,
+                url=url,
+            )
+        elif isinstance(exc, asyncio.TimeoutError):
+            cause = APITimeoutError(
+                "the stream timed out", kind="read", method=method, url=url
+            )
+        else:
+            cause = APIConnectionError(
+                f"the stream broke: {exc or type(exc).__name__}", method=method, url=url
+            )
+        if self._delivered == 0 and self._opens <= self._max_retries:
+            # Nothing reached the caller yet: start over (ask-question is safe to repeat).
+            self._decoder = EventDecoder(decode_payload)
+            self._items, self._pos = [], 0
+            self._resp = None
+            self._closed = self._finished = False
+            await self._open()
+            return
+        if self._delivered == 0:
+            raise cause
+        error = StreamError(
+            f"the stream broke after it started: {cause.message}",
+            text=self.text_so_far,
+            method=method,
+            url=url,
+        )
+        error.__cause__ = cause
+        raise error
+
+    def _error_from(self, item: Any) -> APIStatusError:
+        resp = self._resp
+        self._close()
+        raw = item.raw if isinstance(item, _ErrorItem) else msgspec.json.encode(_raw_of(item))
+        status = item.status if isinstance(item, _ErrorItem) else 500
+        headers = resp.headers if resp is not None else {}
+        err = make_status_error(
+            status,
+            raw,
+            method=resp.method if resp is not None else "POST",
+            url=resp.url if resp is not None else "",
+            headers=headers,
+            request_id=request_id_of(headers),
+        )
+        err.text = self.text_so_far  # type: ignore[attr-defined]
+        return err
+
+
+def _raw_of(item: Any) -> Any:
+    if isinstance(item, UnknownEvent):
+        return item.raw
+    if isinstance(item, AnswerMetadata):
+        return item.raw
+    if isinstance(item, AnswerDelta):
+        return {"message": item.text}
+    return item
+
+
+class _TextStream:
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: AnswerStream) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _TextStream:
+        return self
+
+    async def __anext__(self) -> str:
+        stream = self._stream
+        while True:
+            event = await stream.__anext__()
+            if type(event) is AnswerDelta:
+                return event.text

@@ -1,0 +1,564 @@
+"""HTTP transport: one aiohttp session per client, the connection pool, retries, error mapping.
+
+The transport knows nothing of Fini's or Sharely's routes: callers give it a method, a path, an
+encoded body and whether the request is safe to repeat. It returns the raw response (or an open
+streaming response) and raises the typed errors of ``_exceptions``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import aiohttp
+import anyio
+import yarl
+
+from ._config import (
+    DEFAULT_BACKOFF_INITIAL,
+    DEFAULT_BACKOFF_MAX,
+    DEFAULT_MAX_RETRY_AFTER,
+    USER_AGENT,
+    Timeout,
+    TimeoutTypes,
+    coerce_timeout,
+)
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    ClientStateError,
+    ValidationError,
+    make_status_error,
+)
+from ._logging import logger, setup_from_env
+from ._retry import (
+    RETRY_STATUSES_SAFE,
+    RETRY_STATUSES_UNSAFE,
+    backoff_delays,
+    parse_retry_after,
+)
+
+__all__ = ["Auth", "Response", "StreamResponse", "Transport"]
+
+_REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "request-id",
+    "x-amzn-requestid",
+    "x-correlation-id",
+    "x-trace-id",
+    "cf-ray",
+)
+_URL_CACHE_MAX = 512
+JSON_CONTENT_TYPE = "application/json"
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+class Auth(Protocol):
+    """How a transport authenticates. Fini uses a static bearer key; Sharely exchanges its key for
+    short-lived tokens."""
+
+    def static_headers(self) -> Mapping[str, str] | None:
+        """Headers that never change (None if the auth is dynamic). May raise ConfigurationError."""
+
+    async def headers(self, transport: Transport) -> Mapping[str, str]:
+        """Headers for one attempt (dynamic auth only)."""
+
+    async def on_unauthorized(self, transport: Transport, sent: Mapping[str, str]) -> bool:
+        """A 401 came back for ``sent``: refresh and return True to try once more."""
+
+
+class Response:
+    """A complete response: status, headers and body bytes."""
+
+    __slots__ = ("content", "headers", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], content: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.content = content
+
+    @property
+    def request_id(self) -> str | None:
+        return request_id_of(self.headers)
+
+
+class StreamResponse:
+    """An open streaming response. Its owner must call :meth:`close` (or :meth:`release` once the
+    body was read to the end). Closing early drops the connection, never returning it half-read."""
+
+    __slots__ = ("_closed", "_on_close", "method", "raw", "timeout", "url")
+
+    def __init__(
+        self,
+        raw: aiohttp.ClientResponse,
+        on_close: Callable[[], None],
+        method: str,
+        url: str,
+        timeout: Timeout,
+    ) -> None:
+        self.raw = raw
+        self._on_close = on_close
+        self._closed = False
+        self.method = method
+        self.url = url
+        self.timeout = timeout
+
+    @property
+    def status(self) -> int:
+        return self.raw.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self.raw.headers
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Drop the connection now (the server sees the disconnect)."""
+        if not self._closed:
+            self._closed = True
+            self.raw.close()
+            self._on_close()
+
+    def release(self) -> None:
+        """Return the connection to the pool if the body was fully read, else drop it."""
+        if not self._closed:
+            self._closed = True
+            if self.raw.content.is_eof():
+                self.raw.release()
+            else:
+                self.raw.close()
+            self._on_close()
+
+
+class _Attempt(Exception):
+    """Internal: one attempt failed; ``retry`` says whether another attempt is allowed."""
+
+    def __init__(self, error: APIError, retry: bool, delay: float | None = None) -> None:
+        self.error = error
+        self.retry = retry
+        self.delay = delay
+
+
+class Transport:
+    """Sends requests for one client. Create it anywhere; it opens its session lazily inside the
+    running loop on first use and is bound to that loop from then on."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: Auth,
+        timeout: Timeout,
+        max_retries: int,
+        max_connections: int,
+        default_headers: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        backoff_initial: float = DEFAULT_BACKOFF_INITIAL,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        if max_retries < 0:
+            raise ValidationError("max_retries must be >= 0", field="max_retries")
+        if max_connections < 1:
+            raise ValidationError("max_connections must be >= 1", field="max_connections")
+        url = yarl.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValidationError(
+                f"base_url must be an absolute http(s) URL, got {base_url!r}", field="base_url"
+            )
+        self.base_url = str(url).rstrip("/")
+        self.auth = auth
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_connections = max_connections
+        self.max_retry_after = max_retry_after
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self._default_headers: dict[str, str] = {"User-Agent": user_agent, "Accept": "*/*"}
+        if default_headers:
+            self._default_headers.update(default_headers)
+        self._user_session = session
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._headers_cache: dict[str | None, dict[str, str]] | None = None
+        self._urls: dict[str, yarl.URL] = {}
+        self._closed = False
+        self._dynamic_auth = False
+        self._aiohttp_timeouts: dict[tuple[Timeout, bool], aiohttp.ClientTimeout] = {}
+        setup_from_env()
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r})"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _bind(self) -> aiohttp.ClientSession:
+        """The session for this call, created on first use inside the running loop."""
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is not None and loop is self._loop:
+            return session
+        if self._closed:
+            raise ClientStateError("this client is closed; create a new one")
+        if self._loop is not None and loop is not self._loop:
+            raise ClientStateError(
+                "this client is bound to another event loop (the one that first used it); "
+                "create one client per event loop"
+            )
+        if self._user_session is not None:
+            session = self._user_session
+            if session.closed:
+                raise ClientStateError("the aiohttp session given to this client is closed")
+        else:
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, limit_per_host=0, ttl_dns_cache=300
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=True,
+                trust_env=True,
+                skip_auto_headers=("User-Agent",),
+            )
+        self._limiter = anyio.CapacityLimiter(self.max_connections)
+        self._loop = loop
+        self._session = session
+        return session
+
+    async def aclose(self) -> None:
+        """Close the session this client created (a caller's own session is left open)."""
+        if self._closed:
+            return
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._user_session is None:
+            await session.close()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> yarl.URL:
+        url = self._urls.get(path)
+        if url is None:
+            url = yarl.URL(self.base_url + path)
+            if len(self._urls) < _URL_CACHE_MAX:
+                self._urls[path] = url
+        return url
+
+    def _base_headers(self, content_type: str | None) -> dict[str, str]:
+        cache = self._headers_cache
+        if cache is None:
+            static = self.auth.static_headers()
+            self._dynamic_auth = static is None
+            common = dict(self._default_headers)
+            if static:
+                common.update(static)
+            cache = {None: common, JSON_CONTENT_TYPE: {**common, "Content-Type": JSON_CONTENT_TYPE}}
+            self._headers_cache = cache
+        headers = cache.get(content_type)
+        if headers is None:
+            headers = {**cache[None], "Content-Type": content_type} if content_type else cache[None]
+        return headers
+
+    def _aiohttp_timeout(self, timeout: Timeout, stream: bool) -> aiohttp.ClientTimeout:
+        key = (timeout, stream)
+        value = self._aiohttp_timeouts.get(key)
+        if value is None:
+            value = timeout.to_aiohttp(stream=stream)
+            if len(self._aiohttp_timeouts) < 64:
+                self._aiohttp_timeouts[key] = value
+        return value
+
+    async def _acquire(self, token: object, timeout: Timeout, method: str, url: str) -> None:
+        limiter = self._limiter
+        assert limiter is not None
+        try:
+            limiter.acquire_on_behalf_of_nowait(token)
+            return
+        except anyio.WouldBlock:
+            pass
+        try:
+            if timeout.pool is None:
+                await limiter.acquire_on_behalf_of(token)
+            else:
+                with anyio.fail_after(timeout.pool):
+                    await limiter.acquire_on_behalf_of(token)
+        except TimeoutError:
+            raise APITimeoutError(
+                f"no free connection within {timeout.pool}s "
+                f"(all {self.max_connections} connections in use)",
+                kind="pool",
+                method=method,
+                url=url,
+            ) from None
+
+    def _release(self, token: object) -> None:
+        limiter = self._limiter
+        if limiter is not None:
+            limiter.release_on_behalf_of(token)
+
+    # -- requests ------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: Any = None,
+        content_type: str | None = JSON_CONTENT_TYPE,
+        content_factory: Callable[[], Any] | None = None,
+        params: Mapping[str, str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int | None = None,
+        idempotent: bool = True,
+    ) -> Response:
+        """Send a request and read the whole response. Raises the typed error for a status >= 400.
+
+        ``idempotent=False`` marks a request that creates or queues something: it is retried only
+        when the server surely did not process it (connect failure, pool timeout, 429, 503).
+        ``content_factory`` rebuilds a one-shot body (a file upload) for each attempt."""
+        result = await self._run(
+            method,
+            path,
+            content,
+            content_type,
+            content_factory,
+            params,
+            extra_headers,
+            timeout,
+            max_retries,
+            idempotent,
+            False,
+        )
+        assert isinstance(result, Response)
+        return result
+
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: Any = None,
+        content_type: str | None = JSON_CONTENT_TYPE,
+        params: Mapping[str, str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int | None = None,
+        idempotent: bool = True,
+    ) -> StreamResponse:
+        """Send a request and return the open response once its status is a success."""
+        result = await self._run(
+            method,
+            path,
+            content,
+            content_type,
+            None,
+            params,
+            extra_headers,
+            timeout,
+            max_retries,
+            idempotent,
+            True,
+        )
+        assert isinstance(result, StreamResponse)
+        return result
+
+    async def _run(
+        self,
+        method: str,
+        path: str,
+        content: Any,
+        content_type: str | None,
+        content_factory: Callable[[], Any] | None,
+        params: Mapping[str, str] | None,
+        extra_headers: Mapping[str, str] | None,
+        timeout: TimeoutTypes,
+        max_retries: int | None,
+        idempotent: bool,
+        stream: bool,
+    ) -> Response | StreamResponse:
+        session = self._bind()
+        to = coerce_timeout(timeout, self.timeout)
+        retries = self.max_retries if max_retries is None else max_retries
+        if retries < 0:
+            raise ValidationError("max_retries must be >= 0", field="max_retries")
+        url = self._url(path)
+        headers = self._base_headers(content_type)
+        dynamic = self._dynamic_auth
+        if extra_headers:
+            headers = {**headers, **extra_headers}
+        delays = None
+        attempt = 0
+        reauthorized = False
+        log = logger.isEnabledFor(logging.DEBUG)
+        while True:
+            attempt += 1
+            sent_headers = headers
+            if dynamic:
+                sent_headers = {**headers, **(await self.auth.headers(self))}
+            body = content_factory() if content_factory is not None else content
+            started = time.perf_counter() if log else 0.0
+            try:
+                result = await self._attempt(
+                    session, method, url, body, params, sent_headers, to, idempotent, stream
+                )
+            except _Attempt as failed:
+                err = failed.error
+                if log:
+                    what = getattr(err, "status_code", None) or type(err).__name__
+                    logger.debug(
+                        "%s %s -> %s attempt=%d elapsed=%.1fms",
+                        method,
+                        path,
+                        what,
+                        attempt,
+                        (time.perf_counter() - started) * 1000,
+                    )
+                if (
+                    dynamic
+                    and not reauthorized
+                    and isinstance(err, APIStatusError)
+                    and err.status_code == 401
+                    and await self.auth.on_unauthorized(self, sent_headers)
+                ):
+                    reauthorized = True
+                    attempt -= 1
+                    continue
+                if not failed.retry or attempt > retries:
+                    raise err from None
+                if delays is None:
+                    delays = backoff_delays(self.backoff_initial, self.backoff_max)
+                delay = failed.delay if failed.delay is not None else next(delays)
+                await asyncio.sleep(delay)
+                continue
+            if log:
+                logger.debug(
+                    "%s %s -> %s attempt=%d elapsed=%.1fms",
+                    method,
+                    path,
+                    result.status,
+                    attempt,
+                    (time.perf_counter() - started) * 1000,
+                )
+            return result
+
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: yarl.URL,
+        body: Any,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        to: Timeout,
+        idempotent: bool,
+        stream: bool,
+    ) -> Response | StreamResponse:
+        token = object()
+        surl = str(url)
+        try:
+            await self._acquire(token, to, method, surl)
+        except APITimeoutError as exc:
+            raise _Attempt(exc, retry=True) from None
+        handed_over = False
+        resp: aiohttp.ClientResponse | None = None
+        try:
+            resp = await session.request(
+                method,
+                url,
+                data=body,
+                params=params,
+                headers=headers,
+                timeout=self._aiohttp_timeout(to, stream),
+                allow_redirects=True,
+            )
+            status = resp.status
+            if status < 400:
+                if stream:
+                    handed_over = True
+                    return StreamResponse(resp, lambda: self._release(token), method, surl, to)
+                data = await resp.read()
+                return Response(status, resp.headers, data)
+            raw = await resp.read()
+            hdrs = resp.headers
+            retry_after = parse_retry_after(hdrs)
+            err = make_status_error(
+                status,
+                raw,
+                method=method,
+                url=surl,
+                headers=hdrs,
+                request_id=request_id_of(hdrs),
+                retry_after=retry_after,
+            )
+            allowed = RETRY_STATUSES_SAFE if idempotent else RETRY_STATUSES_UNSAFE
+            if status in allowed:
+                if retry_after is not None and retry_after > self.max_retry_after:
+                    # Too long to wait inside a call: tell the caller at once.
+                    raise _Attempt(err, retry=False)
+                raise _Attempt(err, retry=True, delay=retry_after)
+            raise _Attempt(err, retry=False)
+        except _Attempt:
+            raise
+        except aiohttp.ConnectionTimeoutError:
+            raise _Attempt(
+                APITimeoutError(
+                    f"could not connect within {to.connect}s", kind="connect", method=method, url=surl
+                ),
+                retry=True,
+            ) from None
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+            raise _Attempt(
+                APIConnectionError(f"TLS failed: {exc}", method=method, url=surl), retry=False
+            ) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise _Attempt(
+                APIConnectionError(f"could not connect: {exc}", method=method, url=surl),
+                retry=True,
+            ) from None
+        except (aiohttp.SocketTimeoutError, asyncio.TimeoutError):
+            kind = "read" if resp is not None or to.total is None else "total"
+            limit = to.read if kind == "read" else to.total
+            raise _Attempt(
+                APITimeoutError(
+                    f"no response within the {kind} timeout ({limit}s)",
+                    kind=kind,
+                    method=method,
+                    url=surl,
+                ),
+                retry=idempotent,
+            ) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            detail = str(exc) or type(exc).__name__
+            raise _Attempt(
+                APIConnectionError(f"connection failed: {detail}", method=method, url=surl),
+                retry=idempotent,
+            ) from None
+        finally:
+            if not handed_over:
+                if resp is not None:
+                    if resp.content.is_eof():
+                        resp.release()
+                    else:
+                        resp.close()  # never hand a half-read connection back to the pool
+                self._release(token)

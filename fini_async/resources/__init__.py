@@ -1,0 +1,1 @@
+"""Resource groups of the Fini client (``client.bots``, ``client.knowledge``, ...)."""

@@ -1,0 +1,309 @@
+"""``client.bots``: ask-question (plain, streamed, chat) and the agent list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from .._config import TimeoutTypes
+from .._exceptions import ValidationError
+from .._models import Answer, Lenient, Message, encode, ms_to_datetime
+from .._streaming import AnswerStream
+from .._validate import mapping, non_empty_str, number_in, one_of, scalar_mapping, str_list
+from ._base import Resource
+
+__all__ = ["MESSAGE_ROLES", "AskQuestionBody", "Bot", "BotsResource", "Chat"]
+
+ASK_PATH = "/v2/bots/ask-question"
+BOTS_PATH = "/v2/bots/public"
+#: The roles ask-question accepts in ``messageHistory``.
+MESSAGE_ROLES = ("system", "user", "assistant", "function")
+
+
+class AskQuestionBody(msgspec.Struct, omit_defaults=True):
+    """The ask-question request body (the API mixes camelCase and snake_case)."""
+
+    question: str
+    messageHistory: list[Message]  # noqa: N815 (wire name)
+    instruction: str | UnsetType = UNSET
+    functions: list[dict[str, Any]] | UnsetType = UNSET
+    function_call: str | dict[str, Any] | UnsetType = UNSET
+    user_attributes: dict[str, str | int | float | bool] | UnsetType = UNSET
+    stream: bool = False
+    temperature: float | UnsetType = UNSET
+    stop: str | list[str] | UnsetType = UNSET
+    categories: list[str] | UnsetType = UNSET
+
+
+class Bot(msgspec.Struct, rename="camel"):
+    """An agent of the workspace."""
+
+    id: str
+    name: str | None = None
+    created_at: int | float | str | None = None
+
+    @property
+    def created(self) -> Any:
+        """``created_at`` as an aware datetime."""
+        return ms_to_datetime(self.created_at)
+
+
+_answer = Lenient(Answer)
+_bots = Lenient(list[Bot])
+
+
+def coerce_history(history: Iterable[Message | Mapping[str, Any]] | None) -> list[Message]:
+    """Messages (or plain dicts) to Message structs, refusing unknown roles."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes, Mapping)):
+        raise ValidationError("message_history must be a list of messages", field="message_history")
+    out: list[Message] = []
+    for i, item in enumerate(history):
+        if isinstance(item, Message):
+            msg = item
+        elif isinstance(item, Mapping):
+            try:
+                msg = msgspec.convert(dict(item), Message)
+            except msgspec.ValidationError as exc:
+                raise ValidationError(
+                    f"message_history[{i}] is not a message: {exc}", field="message_history"
+                ) from None
+        else:
+            raise ValidationError(
+                f"message_history[{i}] must be a Message or a mapping, got {type(item).__name__}",
+                field="message_history",
+            )
+        if msg.role not in MESSAGE_ROLES:
+            raise ValidationError(
+                f"message_history[{i}].role must be one of {', '.join(MESSAGE_ROLES)}; "
+                f"got {msg.role!r}",
+                field="message_history",
+            )
+        out.append(msg)
+    return out
+
+
+def build_body(
+    question: str,
+    *,
+    message_history: Iterable[Message | Mapping[str, Any]] | None = None,
+    instruction: str | None = None,
+    temperature: float | None = None,
+    stop: str | Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+    user_attributes: Mapping[str, str | int | float | bool] | None = None,
+    functions: Sequence[Mapping[str, Any]] | None = None,
+    function_call: str | Mapping[str, Any] | None = None,
+    stream: bool = False,
+) -> AskQuestionBody:
+    """Check every argument and build the request body (no I/O)."""
+    body = AskQuestionBody(
+        question=non_empty_str(question, "question"),
+        messageHistory=coerce_history(message_history),
+        stream=stream,
+    )
+    if instruction is not None:
+        if not isinstance(instruction, str):
+            raise ValidationError("instruction must be a string", field="instruction")
+        body.instruction = instruction
+    if temperature is not None:
+        body.temperature = number_in(temperature, 0.0, 2.0, "temperature")
+    if stop is not None:
+        body.stop = stop if isinstance(stop, str) else str_list(stop, "stop")
+    if categories is not None:
+        body.categories = str_list(categories, "categories")
+    if user_attributes is not None:
+        body.user_attributes = scalar_mapping(user_attributes, "user_attributes")
+    if functions is not None:
+        if isinstance(functions, (str, bytes, Mapping)):
+            raise ValidationError("functions must be a list of function specs", field="functions")
+        specs = [mapping(f, "functions") for f in functions]
+        for spec in specs:
+            if not isinstance(spec.get("name"), str) or not spec["name"]:
+                raise ValidationError("every function needs a non-empty 'name'", field="functions")
+        body.functions = specs
+    if function_call is not None:
+        if isinstance(function_call, str):
+            one_of(function_call, ("none", "auto"), "function_call")
+            body.function_call = function_call
+        else:
+            fc = mapping(function_call, "function_call")
+            if not isinstance(fc.get("name"), str):
+                raise ValidationError(
+                    "function_call must be 'none', 'auto' or {'name': ...}", field="function_call"
+                )
+            body.function_call = fc
+    return body
+
+
+class BotsResource(Resource):
+    """Ask questions of the workspace's AI agent."""
+
+    __slots__ = ()
+
+    async def ask_question(
+        self,
+        question: str,
+        *,
+        message_history: Iterable[Message | Mapping[str, Any]] | None = None,
+        instruction: str | None = None,
+        temperature: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
+        user_attributes: Mapping[str, str | int | float | bool] | None = None,
+        functions: Sequence[Mapping[str, Any]] | None = None,
+        function_call: str | Mapping[str, Any] | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """Ask a question and return the whole :class:`Answer`.
+
+        Safe to repeat, so transient failures (429, 5xx, timeouts, dropped connections) are
+        retried up to ``max_retries`` times. Arguments are checked before anything is sent:
+        an empty question, a temperature outside [0, 2] or an unknown message role raise
+        :class:`ValidationError`."""
+        body = build_body(
+            question,
+            message_history=message_history,
+            instruction=instruction,
+            temperature=temperature,
+            stop=stop,
+            categories=categories,
+            user_attributes=user_attributes,
+            functions=functions,
+            function_call=function_call,
+        )
+        resp = await self._transport.request(
+            "POST",
+            ASK_PATH,
+            content=encode(body),
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+        )
+        return _answer.decode(resp.content, status=resp.status)
+
+    def stream_question(
+        self,
+        question: str,
+        *,
+        message_history: Iterable[Message | Mapping[str, Any]] | None = None,
+        instruction: str | None = None,
+        temperature: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
+        user_attributes: Mapping[str, str | int | float | bool] | None = None,
+        functions: Sequence[Mapping[str, Any]] | None = None,
+        function_call: str | Mapping[str, Any] | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        _on_complete: Any = None,
+    ) -> AnswerStream:
+        """Ask a question and stream the answer: ``async with client.bots.stream_question(q) as s``.
+
+        The arguments are checked here, before anything is sent. The request is retried (like
+        :meth:`ask_question`) only until the first event has reached the caller."""
+        body = build_body(
+            question,
+            message_history=message_history,
+            instruction=instruction,
+            temperature=temperature,
+            stop=stop,
+            categories=categories,
+            user_attributes=user_attributes,
+            functions=functions,
+            function_call=function_call,
+            stream=True,
+        )
+        content = encode(body)
+        transport = self._transport
+        retries = transport.max_retries if max_retries is None else max_retries
+        headers = {"Accept": "text/event-stream"}
+        if extra_headers:
+            headers.update(extra_headers)
+
+        async def opener() -> Any:
+            return await transport.stream(
+                "POST",
+                ASK_PATH,
+                content=content,
+                timeout=timeout,
+                max_retries=retries,
+                extra_headers=headers,
+            )
+
+        return AnswerStream(
+            opener,
+            question=body.question,
+            history=body.messageHistory,
+            max_retries=retries,
+            on_complete=_on_complete,
+        )
+
+    def chat(self, instruction: str | None = None, **defaults: Any) -> Chat:
+        """A chat whose turns carry the conversation's messages into the next question."""
+        request_only = {"timeout", "max_retries", "extra_headers"}
+        checked = {k: v for k, v in defaults.items() if k not in request_only}
+        build_body("x", instruction=instruction, **checked)  # check the defaults now
+        return Chat(self, instruction, defaults)
+
+    async def list(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Mapping[str, str] | None = None
+    ) -> list[Bot]:
+        """The workspace's agents."""
+        resp = await self._transport.request(
+            "GET", BOTS_PATH, content_type=None, timeout=timeout, extra_headers=extra_headers
+        )
+        return _bots.decode(resp.content, status=resp.status)
+
+
+class Chat:
+    """A multi-turn chat. ``await chat.ask(text)`` or ``async with chat.stream(text) as s``; each
+    finished turn replaces :attr:`history` with the messages the server returned. Turns are meant
+    to be sequential."""
+
+    def __init__(self, bots: BotsResource, instruction: str | None, defaults: dict[str, Any]):
+        self._bots = bots
+        self.instruction = instruction
+        self.defaults = defaults
+        #: The conversation so far, sent as ``message_history`` with the next question.
+        self.history: list[Message] = []
+
+    def __repr__(self) -> str:
+        return f"<Chat turns={sum(1 for m in self.history if m.role == 'user')}>"
+
+    def reset(self) -> None:
+        """Forget the conversation."""
+        self.history = []
+
+    def _record(self, answer: Answer) -> None:
+        self.history = list(answer.messages)
+
+    async def ask(self, text: str, **overrides: Any) -> Answer:
+        """Ask the next question; the history is updated when the answer arrives."""
+        kwargs = {**self.defaults, **overrides}
+        kwargs.setdefault("instruction", self.instruction)
+        answer = await self._bots.ask_question(text, message_history=self.history, **kwargs)
+        if not answer.messages:
+            answer.messages = [
+                *self.history,
+                Message(role="user", content=text),
+                Message(role="assistant", content=answer.answer),
+            ]
+        self._record(answer)
+        return answer
+
+    def stream(self, text: str, **overrides: Any) -> AnswerStream:
+        """Stream the next answer; the history is updated once the stream has been read to the
+        end (a stream abandoned halfway leaves the history unchanged)."""
+        kwargs = {**self.defaults, **overrides}
+        kwargs.setdefault("instruction", self.instruction)
+        return self._bots.stream_question(
+            text, message_history=self.history, _on_complete=self._record, **kwargs
+        )

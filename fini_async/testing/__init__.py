@@ -1,0 +1,10 @@
+"""An emulator of the Fini (and Sharely) APIs for tests, demos and local development.
+
+It speaks real HTTP on loopback: run it in-process (``async with FakeFini() as fake``) or
+standalone (``python -m fini_async.testing`` or ``fini-async emulator``)."""
+
+from ._fini import READ_KEY, WRITE_KEY, FakeFini
+from ._kb import Article, KnowledgeBase
+from ._server import EmulatorServer, Fault
+
+__all__ = ["READ_KEY", "WRITE_KEY", "Article", "EmulatorServer", "FakeFini", "Fault", "KnowledgeBase"]

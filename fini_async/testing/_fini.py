@@ -1,0 +1,123 @@
+"""``FakeFini``: an emulator of the Fini API that runs on loopback, in-process or standalone."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+from aiohttp import web
+
+from ._kb import Article, KnowledgeBase
+from ._server import EmulatorServer, Handler, json_response, reason
+
+__all__ = ["READ_KEY", "WRITE_KEY", "FakeFini"]
+
+#: The emulator's default workspace keys.
+WRITE_KEY = "fini_test_key"
+READ_KEY = "fini_test_readonly"
+
+
+class FakeFini(EmulatorServer):
+    """An emulator of the Fini API.
+
+    ::
+
+        async with FakeFini() as fake:
+            async with fake.client() as client:
+                answer = await client.bots.ask_question("How do I upgrade to premium?")
+
+    It holds a knowledge base (``fake.kb``) that answers questions by real text matching, two
+    workspace keys (``WRITE_KEY`` with read and write scopes, ``READ_KEY`` with read only), counts
+    calls per route (``fake.calls["ask-question"]``) and injects faults (``fail_next``,
+    ``drop_next``, ``add_latency``, ``cut_stream_after``, ``stall_stream_after``,
+    ``error_in_stream_after``, ``malformed_line_after``).
+
+    Streams: ``stream_format`` is ``"sse"`` (blank line after each event), ``"sse-crlf"``,
+    ``"lines"`` (``data:`` lines with no blank lines) or ``"ndjson"``; ``stream_done`` ends with
+    ``data: [DONE]``; ``chunk_delay`` waits between chunks. A request may override them with the
+    headers ``x-fake-stream-format`` and ``x-fake-chunk-delay``.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        articles: list[Article] | None = None,
+        keys: dict[str, set[str]] | None = None,
+        stream_format: str = "sse",
+        stream_done: bool = True,
+        chunk_delay: float = 0.0,
+    ) -> None:
+        self.kb = KnowledgeBase(articles)
+        self.keys: dict[str, set[str]] = (
+            dict(keys) if keys is not None else {WRITE_KEY: {"read", "write"}, READ_KEY: {"read"}}
+        )
+        self.route_scopes: dict[str, str] = {}
+        self.stream_format = stream_format
+        self.stream_done = stream_done
+        self.chunk_delay = chunk_delay
+        #: Streams open now, finished, and abandoned by their client before the end.
+        self.streams_open = 0
+        self.streams_completed = 0
+        self.stream_disconnects = 0
+        self.state: dict[str, Any] = collections.defaultdict(dict)
+        super().__init__(host=host, port=port)
+
+    def build_app(self) -> web.Application:
+        app = super().build_app()
+        from . import _fini_bots
+
+        for module in (_fini_bots, *_extra_route_modules()):
+            module.setup(self, app)
+        return app
+
+    def route(
+        self, app: web.Application, method: str, path: str, name: str, scope: str, handler: Handler
+    ) -> None:
+        """Register a handler under a route name that counting and faults use."""
+        app.router.add_route(method, path, handler, name=name)
+        self.route_scopes[name] = scope
+
+    def client(self, api_key: str = WRITE_KEY, **kwargs: Any) -> Any:
+        """A FiniClient pointed at this emulator (fast retries unless told otherwise)."""
+        from .._client import FiniClient
+
+        client = FiniClient(api_key=api_key, base_url=self.url, **kwargs)
+        transport = client._transport
+        if "backoff_initial" not in kwargs:
+            transport.backoff_initial = 0.01
+            transport.backoff_max = 0.05
+        return client
+
+    def error(self, status: int, message: str | list[str]) -> web.Response:
+        return json_response(
+            {"statusCode": status, "message": message, "error": reason(status)}, status=status
+        )
+
+    async def check_auth(self, request: web.Request, route: str) -> web.StreamResponse | None:
+        scope = self.route_scopes.get(route)
+        if scope is None:
+            return None
+        header = request.headers.get("Authorization", "")
+        key = header[7:].strip() if header.startswith("Bearer ") else ""
+        scopes = self.keys.get(key)
+        if scopes is None:
+            return self.error(401, "Invalid or missing API key")
+        if scope not in scopes:
+            return self.error(403, f"This API key does not have the '{scope}' scope")
+        return None
+
+
+def _extra_route_modules() -> list[Any]:
+    """Route modules of later slices (knowledge, conversations), when present."""
+    import importlib
+
+    modules = []
+    for name in ("_fini_knowledge", "_fini_conversations"):
+        try:
+            modules.append(importlib.import_module(f"{__package__}.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+    return modules
