@@ -1,9 +1,9 @@
-"""Test setup: every ``async def`` test runs on asyncio through anyio's pytest plugin, against the
+"""Test setup: every ``async def`` test runs on asyncio through anyio's pytest plugin (``anyio_mode =
+auto`` in pyproject.toml), against the
 project's own emulator over real loopback sockets."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,14 +12,7 @@ from fini_async import FiniClient
 from fini_async.testing import FakeFini
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        func = getattr(item, "function", None)
-        if func is not None and inspect.iscoroutinefunction(func):
-            item.add_marker(pytest.mark.anyio)
-
-
-@pytest.fixture
+@pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
 
