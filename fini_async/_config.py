@@ -71,7 +71,7 @@ class Timeout:
         )
 
 
-TimeoutTypes = Union[Timeout, float, int, None]
+TimeoutTypes = Union[Timeout, float, int, None]  # noqa: UP007 (a runtime alias on 3.10)
 
 DEFAULT_TIMEOUT = Timeout()
 

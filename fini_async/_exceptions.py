@@ -101,9 +101,10 @@ class APIError(FiniError):
 class APIStatusError(APIError):
     """The server answered with a status code >= 400.
 
-    ``message`` is readable whatever the body was: a NestJS error object (``message`` as a string or a
-    list), Sharely's ``{error, message, details}``, or a body that is not JSON at all (an HTML 502
-    page). ``body`` keeps the decoded JSON body (or the raw text when it was not JSON)."""
+    ``message`` is readable whatever the body was: a NestJS error object (``message`` as a
+    string or a list), Sharely's ``{error, message, details}``, or a body that is not JSON at all
+    (an HTML 502 page). ``body`` keeps the decoded JSON body (or the raw text when it was not
+    JSON). ``retry_after`` is the wait in seconds the server asked for, if it did."""
 
     status_code: int
 
@@ -117,12 +118,14 @@ class APIStatusError(APIError):
         method: str = "",
         url: str = "",
         headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, method=method, url=url)
         self.status_code = status_code
         self.body = body
         self.request_id = request_id
         self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.retry_after: float | None = retry_after
 
     def __str__(self) -> str:
         rid = f" (request id {self.request_id})" if self.request_id else ""
@@ -162,12 +165,8 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429 (or a 503 asking to come back later) after the retries ran out, or at once when the
-    server's ``Retry-After`` exceeds the client's cap. ``retry_after`` is in seconds, or None."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
+    """429 after the retries ran out, or at once when the server's ``Retry-After`` exceeds the
+    client's cap (``max_retry_after``). ``retry_after`` is in seconds, or None."""
 
 
 class InternalServerError(APIStatusError):
@@ -182,7 +181,9 @@ class APITimeoutError(APIConnectionError):
     """A timeout expired. ``kind`` says which: ``connect``, ``pool``, ``read``, ``stream_idle``
     or ``total``."""
 
-    def __init__(self, message: str, *, kind: str = "read", method: str = "", url: str = "") -> None:
+    def __init__(
+        self, message: str, *, kind: str = "read", method: str = "", url: str = ""
+    ) -> None:
         super().__init__(message, method=method, url=url)
         self.kind = kind
 
@@ -265,8 +266,7 @@ def parse_error_body(raw: bytes, status: int) -> tuple[str, Any]:
         text = raw.decode("utf-8", "replace")
         body = text
         flat = " ".join(_strip_tags(text).split())
-        message = flat[:200] if flat else ""
-        return (message or f"HTTP {status} with a non-JSON body"), body
+        return (flat[:200] or f"HTTP {status} with a non-JSON body"), body
     message: str | None = None
     if isinstance(body, Mapping):
         message = _text_of(body.get("message"))
@@ -307,17 +307,6 @@ def make_status_error(
     """Build the typed exception for an error response."""
     message, body = parse_error_body(raw, status)
     cls = status_error_class(status)
-    if cls is RateLimitError:
-        return RateLimitError(
-            message,
-            retry_after=retry_after,
-            status_code=status,
-            body=body,
-            request_id=request_id,
-            method=method,
-            url=url,
-            headers=headers,
-        )
     return cls(
         message,
         status_code=status,
@@ -326,4 +315,5 @@ def make_status_error(
         method=method,
         url=url,
         headers=headers,
+        retry_after=retry_after,
     )

@@ -54,7 +54,7 @@ class _Chunk(msgspec.Struct):
     function_call: FunctionCall | None = None
     conversation_id: str | None = None
     language: str | None = None
-    statusCode: int | None = None  # noqa: N815 (wire name)
+    statusCode: int | None = None
     error: Any = None
     message: Any = None
     type: str | None = None
@@ -260,7 +260,7 @@ class AnswerStream:
                 if isinstance(item, AnswerMetadata):
                     self._merge(item)
                 self._delivered += 1
-                return item  # type: ignore[return-value]
+                return item
             if self._finished:
                 if self._ok and self._final is None:
                     self._final = self._build_answer()
@@ -432,9 +432,7 @@ class AnswerStream:
                 url=url,
             )
         elif isinstance(exc, asyncio.TimeoutError):
-            cause = APITimeoutError(
-                "the stream timed out", kind="read", method=method, url=url
-            )
+            cause = APITimeoutError("the stream timed out", kind="read", method=method, url=url)
         else:
             cause = APIConnectionError(
                 f"the stream broke: {exc or type(exc).__name__}", method=method, url=url

@@ -523,7 +523,10 @@ class Transport:
         except aiohttp.ConnectionTimeoutError:
             raise _Attempt(
                 APITimeoutError(
-                    f"could not connect within {to.connect}s", kind="connect", method=method, url=surl
+                    f"could not connect within {to.connect}s",
+                    kind="connect",
+                    method=method,
+                    url=surl,
                 ),
                 retry=True,
             ) from None

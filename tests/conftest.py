@@ -1,6 +1,6 @@
-"""Test setup: every ``async def`` test runs on asyncio through anyio's pytest plugin (``anyio_mode =
-auto`` in pyproject.toml), against the
-project's own emulator over real loopback sockets."""
+"""Test setup: every ``async def`` test runs on asyncio through anyio's pytest plugin
+(``anyio_mode = "auto"`` in pyproject.toml), against the project's own emulator over real
+loopback sockets."""
 
 from __future__ import annotations
 

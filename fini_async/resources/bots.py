@@ -27,7 +27,7 @@ class AskQuestionBody(msgspec.Struct, omit_defaults=True):
     """The ask-question request body (the API mixes camelCase and snake_case)."""
 
     question: str
-    messageHistory: list[Message]  # noqa: N815 (wire name)
+    messageHistory: list[Message]
     instruction: str | UnsetType = UNSET
     functions: list[dict[str, Any]] | UnsetType = UNSET
     function_call: str | dict[str, Any] | UnsetType = UNSET

@@ -7,4 +7,12 @@ from ._fini import READ_KEY, WRITE_KEY, FakeFini
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Fault
 
-__all__ = ["READ_KEY", "WRITE_KEY", "Article", "EmulatorServer", "FakeFini", "Fault", "KnowledgeBase"]
+__all__ = [
+    "READ_KEY",
+    "WRITE_KEY",
+    "Article",
+    "EmulatorServer",
+    "FakeFini",
+    "Fault",
+    "KnowledgeBase",
+]

@@ -13,7 +13,9 @@ async def _serve(host: str, port: int) -> None:
     await fake.start()
     print(f"Fini emulator on {fake.url}", flush=True)
     print(f"  write key: {WRITE_KEY}\n  read-only key: {READ_KEY}", flush=True)
-    print(f"  try: FINI_BASE_URL={fake.url} FINI_API_KEY={WRITE_KEY} fini-async ask 'What is Fini?'")
+    print(
+        f"  try: FINI_BASE_URL={fake.url} FINI_API_KEY={WRITE_KEY} fini-async ask 'What is Fini?'"
+    )
     try:
         await asyncio.Event().wait()
     finally:

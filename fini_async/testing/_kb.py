@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 __all__ = ["Article", "KnowledgeBase"]
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
+_STOP_WORDS = (
     "a an and are as at be by can do does for from how i if in is it me my of on or our so "
-    "that the this to us was we what when where which who why will with you your".split()
+    "that the this to us was we what when where which who why will with you your"
 )
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 def terms(text: str) -> list[str]:

@@ -20,7 +20,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 __all__ = ["EmulatorServer", "Fault", "json_response"]
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         body=json.dumps(data, separators=(",", ":")).encode(),
         status=status,
