@@ -269,12 +269,12 @@ def parse_error_body(raw: bytes, status: int) -> tuple[str, Any]:
         return (flat[:200] or f"HTTP {status} with a non-JSON body"), body
     message: str | None = None
     if isinstance(body, Mapping):
-        message = _text_of(body.get("message"))
-        error = _text_of(body.get("error"))
-        if message and error and error not in message and isinstance(body.get("error"), str):
-            message = f"{error}: {message}"
-        elif not message:
-            message = error or _text_of(body.get("detail")) or _text_of(body.get("details"))
+        message = (
+            _text_of(body.get("message"))
+            or _text_of(body.get("error"))
+            or _text_of(body.get("detail"))
+            or _text_of(body.get("details"))
+        )
     elif body is not None:
         message = _text_of(body)
     return message or f"HTTP {status}", body

@@ -78,6 +78,8 @@ class EventDecoder(Generic[T]):
             self._started = True
             self._partial = []
             chunk = head[3:] if head.startswith(_BOM) else head
+            if not chunk:
+                return out
         if self._partial:
             nl = chunk.find(b"\n")
             cr = chunk.find(b"\r")

@@ -259,6 +259,8 @@ class AnswerStream:
                     raise self._error_from(item)
                 if isinstance(item, AnswerMetadata):
                     self._merge(item)
+                elif name is not None and isinstance(item, UnknownEvent):
+                    item.event = name
                 self._delivered += 1
                 return item
             if self._finished:

@@ -71,7 +71,7 @@ async def _ask(fake: FakeFini, request: web.Request) -> web.StreamResponse:
         {"role": "user", "content": question},
         {"role": "assistant", "content": text},
     ]
-    if not body.get("stream"):
+    if not body.get("stream") or request.headers.get("x-fake-stream-format") == "json":
         return json_response(
             {
                 "answer": text,

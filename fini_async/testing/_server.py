@@ -75,6 +75,8 @@ class EmulatorServer:
         )
         self._stream_faults: collections.deque[StreamFault] = collections.deque()
         self.latency: dict[str, float] = {}
+        #: The headers of the last request seen on each route.
+        self.last_headers: dict[str, dict[str, str]] = {}
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self.app = self.build_app()
@@ -165,6 +167,19 @@ class EmulatorServer:
                 )
             )
 
+    def respond_next(
+        self,
+        route: str,
+        body: Any,
+        *,
+        status: int = 200,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer the next ``times`` calls of ``route`` with this exact body (any JSON value, or
+        bytes/str sent as is): for testing how a client copes with unusual responses."""
+        self.fail_next(route, times, status, body=body, headers=headers)
+
     def drop_next(self, route: str, times: int = 1, *, delay: float = 0.0) -> None:
         """Close the connection of the next ``times`` calls of ``route`` without answering
         (after reading the request: the client cannot know whether it was processed)."""
@@ -210,6 +225,7 @@ class EmulatorServer:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         route = request.match_info.route.name or request.path
         self.calls[route] += 1
+        self.last_headers[route] = dict(request.headers)
         delay = self.latency.get(route)
         if delay:
             await asyncio.sleep(delay)
@@ -232,11 +248,12 @@ class EmulatorServer:
             if body is None:
                 body = self.error_body(fault.status, f"injected failure ({fault.status})")
             if isinstance(body, (bytes, str)):
+                if not any(k.lower() == "content-type" for k in headers):
+                    headers["Content-Type"] = "text/html"
                 return web.Response(
                     body=body.encode() if isinstance(body, str) else body,
                     status=fault.status,
                     headers=headers,
-                    content_type="text/html",
                 )
             return json_response(body, status=fault.status, headers=headers)
         refused = await self.check_auth(request, route)
