@@ -6,6 +6,7 @@ standalone (``python -m fini_async.testing`` or ``fini-async emulator``)."""
 from ._fini import READ_KEY, WRITE_KEY, FakeFini
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Fault
+from ._sharely import FakeSharely
 
 __all__ = [
     "READ_KEY",
@@ -13,6 +14,7 @@ __all__ = [
     "Article",
     "EmulatorServer",
     "FakeFini",
+    "FakeSharely",
     "Fault",
     "KnowledgeBase",
 ]

@@ -1,0 +1,42 @@
+"""Sharely's knowledge API: ``SharelyClient`` and its types."""
+
+from ._auth import SharelyTokenAuth, jwt_expiry
+from ._client import DEFAULT_SHARELY_BASE_URL, SharelyClient
+from ._knowledge import ALLOWED_UPLOAD_TYPES, KnowledgeList, KnowledgeResource, content_type_for
+from ._models import (
+    TEMPORAL_STATUS_CODES,
+    BackgroundJob,
+    CreatedKnowledge,
+    DeletedKnowledge,
+    Knowledge,
+    KnowledgePage,
+    KnowledgeRef,
+    UpdatedMetadata,
+    UploadedFile,
+    UploadFileMetadata,
+    classify_job_status,
+    normalise_job_status,
+)
+
+__all__ = [
+    "ALLOWED_UPLOAD_TYPES",
+    "DEFAULT_SHARELY_BASE_URL",
+    "TEMPORAL_STATUS_CODES",
+    "BackgroundJob",
+    "CreatedKnowledge",
+    "DeletedKnowledge",
+    "Knowledge",
+    "KnowledgeList",
+    "KnowledgePage",
+    "KnowledgeRef",
+    "KnowledgeResource",
+    "SharelyClient",
+    "SharelyTokenAuth",
+    "UpdatedMetadata",
+    "UploadFileMetadata",
+    "UploadedFile",
+    "classify_job_status",
+    "content_type_for",
+    "jwt_expiry",
+    "normalise_job_status",
+]

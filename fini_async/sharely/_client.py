@@ -1,0 +1,127 @@
+"""``SharelyClient``: the entry point of Sharely's knowledge API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+
+import aiohttp
+
+from .._config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_TIMEOUT,
+    Timeout,
+    TimeoutTypes,
+    coerce_timeout,
+    env,
+)
+from .._transport import Transport
+from ._auth import DEFAULT_TOKEN_LIFETIME, REFRESH_MARGIN, SharelyTokenAuth, check_role
+from ._knowledge import KnowledgeResource
+
+__all__ = ["DEFAULT_SHARELY_BASE_URL", "SharelyClient"]
+
+DEFAULT_SHARELY_BASE_URL = "https://api.sharely.ai"
+
+
+class SharelyClient:
+    """An async client of Sharely's knowledge API.
+
+    ::
+
+        async with SharelyClient() as sharely:
+            created = await sharely.knowledge.create_text("Our refund window is 30 days.")
+            async for item in sharely.knowledge.list(type="STRING"):
+                print(item.id, item.title)
+
+    ``api_key``, ``workspace_id`` and ``organization_id`` fall back to ``SHARELY_API_KEY``,
+    ``SHARELY_WORKSPACE_ID`` and ``SHARELY_ORGANIZATION_ID``; ``base_url`` to ``SHARELY_BASE_URL``,
+    then ``https://api.sharely.ai``. A missing one raises :class:`ConfigurationError` at the first
+    request. ``role_id`` / ``customer_role_id`` scope the access token to a role; passing both
+    raises :class:`ValidationError` here.
+
+    The API key is exchanged for an access token at the first request (one exchange however many
+    requests start at once), the token is refreshed a minute before it expires and exchanged once
+    more if a request comes back 401. Nothing is opened in the constructor: the aiohttp session is
+    created inside the running loop on first use. Use ``async with`` or ``await client.aclose()``.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        workspace_id: str | None = None,
+        organization_id: str | None = None,
+        role_id: str | None = None,
+        customer_role_id: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        default_headers: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
+        token_refresh_margin: float = REFRESH_MARGIN,
+    ) -> None:
+        check_role(role_id, customer_role_id)
+        self.base_url = base_url or env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
+        self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
+        self._auth = SharelyTokenAuth(
+            api_key,
+            workspace_id=workspace_id,
+            organization_id=organization_id,
+            role_id=role_id,
+            customer_role_id=customer_role_id,
+            default_lifetime=token_lifetime,
+            refresh_margin=token_refresh_margin,
+        )
+        self._transport = Transport(
+            base_url=self.base_url,
+            auth=self._auth,
+            timeout=self.timeout,
+            max_retries=max_retries,
+            max_connections=max_connections,
+            default_headers=default_headers,
+            session=session,
+            max_retry_after=max_retry_after,
+        )
+        self.knowledge = KnowledgeResource(self, self._transport)
+
+    def __repr__(self) -> str:
+        return f"SharelyClient(base_url={self.base_url!r})"
+
+    @property
+    def workspace_id(self) -> str:
+        """The workspace (argument or ``SHARELY_WORKSPACE_ID``); ConfigurationError if none."""
+        return self._auth.workspace_id()
+
+    @property
+    def organization_id(self) -> str:
+        return self._auth.organization_id()
+
+    @property
+    def max_retries(self) -> int:
+        return self._transport.max_retries
+
+    @property
+    def closed(self) -> bool:
+        return self._transport.closed
+
+    async def aclose(self) -> None:
+        """Stop background polling and close the client's connections. Idempotent."""
+        await self.knowledge._aclose()
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> SharelyClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

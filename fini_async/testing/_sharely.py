@@ -1,0 +1,671 @@
+"""``FakeSharely``: an emulator of Sharely's knowledge API on loopback.
+
+It issues real (unsigned-checked but well-formed) JWTs with ``exp``, refuses expired or revoked
+tokens with 401, checks the ``organizationid`` header, parses multipart uploads as a stream (a
+100 MB upload is hashed chunk by chunk, never held in memory), and processes background uploads
+and cascade deletes as Temporal-style background jobs whose state advances with time (no task
+runs behind the tests' back).
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ._server import EmulatorServer, Handler, reason
+
+__all__ = [
+    "SHARELY_API_KEY",
+    "SHARELY_ORGANIZATION_ID",
+    "SHARELY_WORKSPACE_ID",
+    "FakeSharely",
+    "SharelyItem",
+    "SharelyJob",
+]
+
+SHARELY_API_KEY = "sk-sharely-test-key"
+SHARELY_WORKSPACE_ID = "7d9f3c52-6a8e-4c1b-9f10-2b6a1d4e8c01"
+SHARELY_ORGANIZATION_ID = "0f4b8e21-93c7-4d5a-8e62-a1c3b5d7e9f2"
+
+ALLOWED_MIME = frozenset(
+    {
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "text/plain",
+        "text/markdown",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/csv",
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "video/mp4",
+        "audio/mpeg",
+        "audio/wav",
+        "application/zip",
+        "application/x-zip-compressed",
+        "application/json",
+    }
+)
+TEMPORAL_CODES = {
+    "RUNNING": 1,
+    "COMPLETED": 2,
+    "FAILED": 3,
+    "CANCELED": 4,
+    "TERMINATED": 5,
+    "CONTINUED_AS_NEW": 6,
+    "TIMED_OUT": 7,
+}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _now_iso() -> str:
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        + f".{int(time.time() * 1000) % 1000:03d}Z"
+    )
+
+
+@dataclass
+class SharelyItem:
+    """One knowledge item held by the emulator."""
+
+    id: str
+    type: str
+    title: str | None = None
+    content: str | None = None
+    url: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
+    parent_id: str | None = None
+    status: str = "COMPLETED"
+    created_at: str = field(default_factory=_now_iso)
+    updated_at: str = field(default_factory=_now_iso)
+    #: For files: the size and SHA-256 of what was received.
+    size: int | None = None
+    sha256: str | None = None
+    filename: str | None = None
+    content_type: str | None = None
+
+    def to_json(self, workspace_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "workspaceId": workspace_id,
+            "title": self.title,
+            "type": self.type,
+            "status": self.status,
+            "metadata": dict(self.metadata),
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+        if self.language:
+            out["language"] = self.language
+        if self.url:
+            out["url"] = self.url
+        if self.content is not None:
+            out["content"] = self.content
+        if self.parent_id:
+            out["parentId"] = self.parent_id
+        return out
+
+
+@dataclass
+class SharelyJob:
+    """A background job (a Temporal workflow). It is RUNNING until ``ready_at`` (monotonic
+    time), then ends in ``outcome``; ``on_done`` runs once at that moment."""
+
+    id: str
+    type: str
+    ready_at: float
+    outcome: str = "COMPLETED"
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    created_at: str = field(default_factory=_now_iso)
+    completed_at: str | None = None
+    on_done: Any = None
+    finished: bool = False
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def status(self) -> str:
+        if not self.finished and time.monotonic() >= self.ready_at:
+            self.finished = True
+            self.completed_at = _now_iso()
+            if self.on_done is not None and self.outcome == "COMPLETED":
+                self.on_done(self)
+        return self.outcome if self.finished else "RUNNING"
+
+
+class FakeSharely(EmulatorServer):
+    """An emulator of Sharely's knowledge API.
+
+    ::
+
+        async with FakeSharely() as fake:
+            async with fake.client() as sharely:
+                await sharely.knowledge.create_text("hello")
+            assert fake.calls["sharely.token"] == 1
+
+    - ``token_lifetime``: seconds until a token's ``exp`` (default 24 h); ``token_exp=False``
+      issues tokens without ``exp``. ``revoke_tokens()`` makes every token issued so far answer
+      401 (a token that dies before its ``exp``).
+    - ``processing_delay``: how long background uploads and cascade deletes stay RUNNING;
+      ``fail_next_jobs(n, status)`` makes the next jobs end FAILED (or another status).
+    - ``jobs_shape``: ``"temporal"`` answers ``[{workflowId, status: {code, name}, runId}]``,
+      ``"jobs"`` answers ``{"jobs": [{id, status, type, ...}]}``.
+    - ``get_shape``: ``"plain"`` answers ``GET knowledge/{id}`` with the item, ``"wrapped"`` with
+      ``{"knowledge": item}``.
+    - URLs whose host ends in ``.invalid`` cannot be processed (422).
+    - Route names (for ``calls`` and ``fail_next``): ``sharely.token``,
+      ``sharely.knowledge.create``, ``sharely.knowledge.link``, ``sharely.knowledge.file``,
+      ``sharely.upload_metadata``, ``sharely.knowledge.list``, ``sharely.knowledge.get``,
+      ``sharely.knowledge.delete``, ``sharely.knowledge.metadata``, ``sharely.background_jobs``.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = SHARELY_API_KEY,
+        workspace_id: str = SHARELY_WORKSPACE_ID,
+        organization_id: str = SHARELY_ORGANIZATION_ID,
+        token_lifetime: float = 24 * 3600.0,
+        token_exp: bool = True,
+        processing_delay: float = 0.05,
+        jobs_shape: str = "temporal",
+        get_shape: str = "plain",
+    ) -> None:
+        self.api_key = api_key
+        self.workspace_id = workspace_id
+        self.organization_id = organization_id
+        self.token_lifetime = token_lifetime
+        self.token_exp = token_exp
+        self.processing_delay = processing_delay
+        self.jobs_shape = jobs_shape
+        self.get_shape = get_shape
+        #: token -> (expiry as epoch seconds or None, role claims)
+        self.tokens: dict[str, float | None] = {}
+        self.token_requests: list[dict[str, Any]] = []
+        self.items: dict[str, SharelyItem] = {}
+        self.uploads: dict[str, str | None] = {}  # upload file metadata id -> knowledge id
+        self.jobs: dict[str, SharelyJob] = {}
+        self._job_outcomes: collections.deque[str] = collections.deque()
+        #: Auth failures seen, by reason (expired, revoked, unknown, organization).
+        self.auth_failures: collections.Counter[str] = collections.Counter()
+        #: Every multipart upload received: field values plus the file's name, type, size, hash.
+        self.received_uploads: list[dict[str, Any]] = []
+        super().__init__(host=host, port=port)
+
+    # -- helpers for tests ---------------------------------------------------------------------
+
+    def client(self, api_key: str | None = None, **kwargs: Any) -> Any:
+        """A SharelyClient pointed at this emulator (fast retry backoff unless told otherwise)."""
+        from ..sharely import SharelyClient
+
+        kwargs.setdefault("workspace_id", self.workspace_id)
+        kwargs.setdefault("organization_id", self.organization_id)
+        client = SharelyClient(api_key or self.api_key, base_url=self.url, **kwargs)
+        transport = client._transport
+        transport.backoff_initial = 0.01
+        transport.backoff_max = 0.05
+        return client
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far now answers 401."""
+        self.tokens.clear()
+
+    def fail_next_jobs(self, times: int = 1, status: str = "FAILED") -> None:
+        """The next ``times`` background jobs end in ``status`` instead of COMPLETED."""
+        for _ in range(times):
+            self._job_outcomes.append(status)
+
+    def add_knowledge(
+        self,
+        type: str = "STRING",
+        *,
+        title: str | None = None,
+        content: str | None = None,
+        url: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        parent_id: str | None = None,
+        language: str | None = None,
+    ) -> SharelyItem:
+        """Put an item straight into the store (e.g. a crawled website's child pages)."""
+        item = SharelyItem(
+            id=str(uuid.uuid4()),
+            type=type,
+            title=title,
+            content=content,
+            url=url,
+            metadata=dict(metadata or {}),
+            parent_id=parent_id,
+            language=language,
+        )
+        self.items[item.id] = item
+        return item
+
+    def add_job(self, type: str = "ROLE_ASSIGNMENT", *, delay: float | None = None) -> SharelyJob:
+        """Start a background job by hand; it stays RUNNING for ``delay`` seconds."""
+        return self._start_job(type, None, delay)
+
+    def _start_job(self, type_: str, on_done: Any, delay: float | None = None) -> SharelyJob:
+        wait = self.processing_delay if delay is None else delay
+        outcome = self._job_outcomes.popleft() if self._job_outcomes else "COMPLETED"
+        job = SharelyJob(
+            id=f"{type_.lower()}-{uuid.uuid4()}",
+            type=type_,
+            ready_at=time.monotonic() + wait,
+            outcome=outcome,
+            on_done=on_done,
+        )
+        self.jobs[job.id] = job
+        return job
+
+    # -- the server ----------------------------------------------------------------------------
+
+    def error_body(self, status: int, message: str) -> Any:
+        return {"error": reason(status), "message": message, "details": {"status": status}}
+
+    def error(self, status: int, message: str, **details: Any) -> web.Response:
+        body = {"error": reason(status), "message": message, "details": details}
+        return self._json(body, status)
+
+    def _json(self, data: Any, status: int = 200) -> web.Response:
+        return web.Response(
+            body=json.dumps(data, separators=(",", ":")).encode(),
+            status=status,
+            content_type="application/json",
+            headers={"X-API-Version": "v1"},
+        )
+
+    def build_app(self) -> web.Application:
+        app = super().build_app()
+        ws = "/v1/workspaces/{ws}"
+        routes: list[tuple[str, str, str, Handler]] = [
+            ("POST", "/workspaces/{ws}/generate-access-key-token", "sharely.token", self._token),
+            ("POST", f"{ws}/knowledge", "sharely.knowledge.create", self._create),
+            ("POST", f"{ws}/knowledge/link", "sharely.knowledge.link", self._create_link),
+            ("POST", f"{ws}/knowledge/file", "sharely.knowledge.file", self._upload),
+            ("GET", f"{ws}/upload-file-metadata/{{id}}", "sharely.upload_metadata", self._meta),
+            ("GET", f"{ws}/knowledge", "sharely.knowledge.list", self._list),
+            ("GET", f"{ws}/knowledge/{{id}}", "sharely.knowledge.get", self._get),
+            (
+                "DELETE",
+                f"{ws}/knowledge/{{id}}{{children:(/children)?}}",
+                "sharely.knowledge.delete",
+                self._delete,
+            ),
+            (
+                "PUT",
+                f"{ws}/knowledge/{{id}}/metadata",
+                "sharely.knowledge.metadata",
+                self._meta_put,
+            ),
+            ("POST", f"{ws}/background-jobs", "sharely.background_jobs", self._jobs),
+        ]
+        for method, path, name, handler in routes:
+            app.router.add_route(method, path, handler, name=name)
+        return app
+
+    async def check_auth(self, request: web.Request, route: str) -> web.StreamResponse | None:
+        if not route.startswith("sharely."):
+            return None
+        if request.match_info.get("ws") != self.workspace_id:
+            return self.error(403, "Insufficient permissions for this workspace")
+        if route == "sharely.token":
+            if request.headers.get("x-api-key") != self.api_key:
+                self.auth_failures["api_key"] += 1
+                return self.error(401, "Invalid or missing API key")
+            return None
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else ""
+        if token not in self.tokens:
+            self.auth_failures["unknown" if token else "missing"] += 1
+            return self.error(401, "Invalid or expired access token")
+        exp = self.tokens[token]
+        if exp is not None and time.time() >= exp:
+            self.auth_failures["expired"] += 1
+            return self.error(401, "Access token expired")
+        org = request.headers.get("organizationid")
+        if not org:
+            self.auth_failures["organization"] += 1
+            return self.error(400, "Missing required header: organizationid")
+        if org != self.organization_id:
+            self.auth_failures["organization"] += 1
+            return self.error(403, "Access denied for this organization")
+        return None
+
+    async def _body(self, request: web.Request) -> Any:
+        try:
+            raw = await request.read()
+            return json.loads(raw) if raw else {}
+        except ValueError:
+            return None
+
+    async def _token(self, request: web.Request) -> web.StreamResponse:
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            return self.error(400, "Body must be a JSON object")
+        if body.get("roleId") and body.get("customerRoleId"):
+            return self.error(400, "Provide either roleId or customerRoleId, not both")
+        self.token_requests.append(body)
+        now = time.time()
+        claims: dict[str, Any] = {
+            "sub": self.workspace_id,
+            "workspaceId": self.workspace_id,
+            "iat": now,
+            "jti": str(uuid.uuid4()),
+        }
+        for key in ("roleId", "customerRoleId"):
+            if body.get(key):
+                claims[key] = body[key]
+        exp = now + self.token_lifetime
+        if self.token_exp:
+            claims["exp"] = exp
+        header = {"alg": "HS256", "typ": "JWT"}
+        token = ".".join(
+            (
+                _b64(json.dumps(header).encode()),
+                _b64(json.dumps(claims).encode()),
+                _b64(hashlib.sha256(json.dumps(claims).encode()).digest()),
+            )
+        )
+        self.tokens[token] = exp
+        return self._json({"token": token})
+
+    def _validate_metadata(self, metadata: Any) -> str | None:
+        if metadata is None:
+            return None
+        if not isinstance(metadata, dict):
+            return "metadata must be an object"
+        for key, value in metadata.items():
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                return f"metadata.{key} must be a string or a number"
+        return None
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            return self.error(400, "Body must be a JSON object")
+        kind = body.get("type")
+        if kind not in ("FILE", "URL", "LINK", "STRING"):
+            return self.error(400, "Missing required field: type" if not kind else "Invalid type")
+        problem = self._validate_metadata(body.get("metadata"))
+        if problem:
+            return self.error(400, problem)
+        if kind == "STRING":
+            content = body.get("content")
+            if not isinstance(content, str) or not content:
+                return self.error(400, "Missing required field: content")
+        elif kind in ("URL", "LINK"):
+            url = body.get("url")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                return self.error(400, "Missing required field: url")
+            host = url.split("/")[2].split(":")[0]
+            if kind == "URL" and host.endswith(".invalid"):
+                return self.error(422, "Unable to fetch or process the provided URL")
+        else:
+            return self.error(400, "Use the Upload File endpoint for FILE knowledge")
+        item = self.add_knowledge(
+            kind,
+            title=body.get("title"),
+            content=body.get("content"),
+            url=body.get("url"),
+            metadata=body.get("metadata"),
+        )
+        return self._json({"id": item.id, "knowledgeId": item.id}, 201)
+
+    async def _create_link(self, request: web.Request) -> web.StreamResponse:
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            return self.error(400, "Body must be a JSON object")
+        if body.get("type", "LINK") != "LINK":
+            return self.error(400, "type must be LINK")
+        url = body.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return self.error(400, "Missing required field: url")
+        problem = self._validate_metadata(body.get("metadata"))
+        if problem:
+            return self.error(400, problem)
+        item = self.add_knowledge(
+            "LINK", title=body.get("title"), url=url, metadata=body.get("metadata")
+        )
+        return self._json({"id": item.id, "knowledgeId": item.id, "title": item.title}, 201)
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        if not request.content_type.startswith("multipart/form-data"):
+            return self.error(400, "Expected multipart/form-data")
+        reader = await request.multipart()
+        fields: dict[str, str] = {}
+        file_info: dict[str, Any] | None = None
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, aiohttp.BodyPartReader):
+                continue
+            if part.name == "file":
+                digest = hashlib.sha256()
+                size = 0
+                head = bytearray()
+                while True:
+                    chunk = await part.read_chunk(256 * 1024)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    digest.update(chunk)
+                    if len(head) < 4096:
+                        head.extend(chunk[: 4096 - len(head)])
+                file_info = {
+                    "filename": part.filename,
+                    "content_type": part.headers.get("Content-Type", "").split(";")[0].strip(),
+                    "size": size,
+                    "sha256": digest.hexdigest(),
+                    "head": bytes(head),
+                }
+            elif part.name:
+                fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")
+        if file_info is None:
+            return self.error(400, "Missing required field: file")
+        self.received_uploads.append({**fields, **file_info})
+        if file_info["content_type"] not in ALLOWED_MIME:
+            return self.error(
+                400, f"Unsupported file type: {file_info['content_type'] or 'unknown'}"
+            )
+        title = fields.get("title") or file_info["filename"]
+        meta_id = str(uuid.uuid4())
+        metadata: dict[str, Any] = {
+            "filename": file_info["filename"],
+            "fileSize": file_info["size"],
+            "mimeType": file_info["content_type"],
+        }
+        if fields.get("description"):
+            metadata["description"] = fields["description"]
+
+        def make_item(job: SharelyJob | None = None) -> SharelyItem:
+            item = self.add_knowledge(
+                "FILE", title=title, metadata=metadata, language=fields.get("language")
+            )
+            item.size, item.sha256 = file_info["size"], file_info["sha256"]
+            item.filename, item.content_type = file_info["filename"], file_info["content_type"]
+            self.uploads[meta_id] = item.id
+            if job is not None:
+                job.result = {"knowledgeId": item.id}
+            return item
+
+        if fields.get("status") == "BACKGROUND_START":
+            self.uploads[meta_id] = None
+            job = self._start_job("KNOWLEDGE_UPLOAD", make_item)
+            return self._json(
+                {
+                    "id": meta_id,
+                    "uploadFileMetadataId": meta_id,
+                    "knowledgeId": None,
+                    "title": title,
+                    "type": "FILE",
+                    "status": "BACKGROUND_START",
+                    "workflowId": job.id,
+                },
+                201,
+            )
+        item = make_item()
+        return self._json(
+            {
+                "id": item.id,
+                "knowledgeId": item.id,
+                "uploadFileMetadataId": meta_id,
+                "title": title,
+                "type": "FILE",
+                "status": "PROCESSED",
+            },
+            201,
+        )
+
+    def _advance(self) -> None:
+        for job in list(self.jobs.values()):
+            job.status()
+
+    async def _meta(self, request: web.Request) -> web.StreamResponse:
+        self._advance()
+        meta_id = request.match_info["id"]
+        if meta_id not in self.uploads:
+            return self.error(404, "Upload file metadata not found")
+        kid = self.uploads[meta_id]
+        item = self.items.get(kid) if kid else None
+        knowledge = {"id": item.id, "metadata": dict(item.metadata)} if item else None
+        return self._json({"knowledge": knowledge, "spaceKnowledge": None})
+
+    async def _list(self, request: web.Request) -> web.StreamResponse:
+        self._advance()
+        q = request.query
+        try:
+            limit = int(q.get("limit", "100"))
+            offset = int(q.get("offset", "0"))
+        except ValueError:
+            return self.error(400, "limit and offset must be integers")
+        if not 1 <= limit <= 1000 or offset < 0:
+            return self.error(400, "limit must be 1..1000 and offset >= 0")
+        items = list(self.items.values())
+        if q.get("type"):
+            items = [i for i in items if i.type == q["type"]]
+        if q.get("language"):
+            items = [i for i in items if i.language == q["language"]]
+        page = items[offset : offset + limit]
+        return self._json(
+            {"knowledge": [i.to_json(self.workspace_id) for i in page], "total": len(items)}
+        )
+
+    async def _get(self, request: web.Request) -> web.StreamResponse:
+        self._advance()
+        item = self.items.get(request.match_info["id"])
+        if item is None:
+            return self.error(404, "Knowledge not found")
+        data = item.to_json(self.workspace_id)
+        return self._json({"knowledge": data} if self.get_shape == "wrapped" else data)
+
+    async def _delete(self, request: web.Request) -> web.StreamResponse:
+        self._advance()
+        kid = request.match_info["id"]
+        item = self.items.get(kid)
+        if item is None:
+            return self.error(404, "Knowledge not found")
+        children = [i.id for i in self.items.values() if i.parent_id == kid]
+        if not request.match_info.get("children"):
+            if children:
+                return self.error(
+                    409,
+                    "Knowledge has children; use DELETE .../children to delete them too",
+                    children=len(children),
+                )
+            del self.items[kid]
+            return self._json({"success": True, "message": "Knowledge deleted"})
+
+        def cascade(job: SharelyJob) -> None:
+            todo = [kid]
+            while todo:
+                current = todo.pop()
+                todo.extend(i.id for i in self.items.values() if i.parent_id == current)
+                self.items.pop(current, None)
+            job.result = {"knowledgeId": kid, "deleted": len(children) + 1}
+
+        job = self._start_job("KNOWLEDGE_DELETION", cascade)
+        return self._json(
+            {"success": True, "message": "Deletion started", "workflowId": job.id}, 202
+        )
+
+    async def _meta_put(self, request: web.Request) -> web.StreamResponse:
+        body = await self._body(request)
+        item = self.items.get(request.match_info["id"])
+        if item is None:
+            return self.error(404, "Knowledge not found")
+        if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
+            return self.error(400, "Missing required field: metadata")
+        if body.get("type") != item.type:
+            return self.error(400, f"type must match the item's type ({item.type})")
+        problem = self._validate_metadata(body["metadata"])
+        if problem:
+            return self.error(400, problem)
+        reserved = {"title", "language"} & set(body["metadata"])
+        if reserved:
+            return self.error(400, f"Reserved fields cannot be updated: {sorted(reserved)}")
+        item.metadata.update(body["metadata"])
+        for key in body.get("removeMetadataKeys") or []:
+            item.metadata.pop(key, None)
+        item.updated_at = _now_iso()
+        return self._json({"knowledgeId": item.id})
+
+    async def _jobs(self, request: web.Request) -> web.StreamResponse:
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            return self.error(400, "Body must be a JSON object")
+        ids = body.get("jobIds")
+        if ids is not None and (
+            not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)
+        ):
+            return self.error(400, "jobIds must be an array of strings")
+        wanted = list(self.jobs) if ids is None else ids
+        found = [self.jobs[i] for i in wanted if i in self.jobs]
+        if self.jobs_shape == "jobs":
+            entries = []
+            for job in found:
+                status = job.status()
+                entry: dict[str, Any] = {
+                    "id": job.id,
+                    "status": "CANCELLED" if status == "CANCELED" else status,
+                    "type": job.type,
+                    "createdAt": job.created_at,
+                }
+                if status == "COMPLETED":
+                    entry["completedAt"] = job.completed_at
+                    entry["result"] = job.result
+                elif status == "RUNNING":
+                    entry["progress"] = 50
+                else:
+                    entry["failedAt"] = job.completed_at
+                    entry["error"] = {"code": "PROCESSING_ERROR", "message": f"job {status}"}
+                entries.append(entry)
+            return self._json({"jobs": entries})
+        out = []
+        for job in found:
+            status = job.status()
+            out.append(
+                {
+                    "workflowId": job.id,
+                    "status": {"code": TEMPORAL_CODES.get(status, 0), "name": status},
+                    "runId": job.run_id,
+                }
+            )
+        return self._json(out)
