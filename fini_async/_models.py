@@ -75,8 +75,10 @@ class Answer(msgspec.Struct, omit_defaults=True):
         return self.answer
 
 
-class AnswerDelta(msgspec.Struct, frozen=True, gc=False):
-    """A piece of the answer's text, as it arrives."""
+class AnswerDelta(
+    msgspec.Struct, frozen=True, gc=False, rename={"text": "content"}, forbid_unknown_fields=True
+):
+    """A piece of the answer's text, as it arrives (``{"content": ...}`` on the wire)."""
 
     text: str
 

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-__all__ = ["EventDecoder"]
+__all__ = ["EventDecoder", "NamedEvent"]
 
 logger = logging.getLogger("fini_async.stream")
 
@@ -29,8 +29,29 @@ _DONE = b"[DONE]"
 _JSON_END = frozenset(b'}]"el0123456789')  # last byte of a JSON value: } ] " true/false/null num
 
 
+class NamedEvent(Generic[T]):
+    """A payload that came with an SSE ``event:`` name (unnamed payloads are returned bare)."""
+
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: T) -> None:
+        self.name = name
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"NamedEvent({self.name!r}, {self.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, NamedEvent) and other.name == self.name and other.value == self.value
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class EventDecoder(Generic[T]):
-    """Feed it bytes; it returns decoded payloads as ``(event_name, value)`` pairs.
+    """Feed it bytes; it returns the decoded payloads, each wrapped in :class:`NamedEvent` when
+    the server named it with ``event:``.
 
     ``decode`` turns one payload into a value and raises ``msgspec.DecodeError`` when the payload
     is not (yet) a complete JSON value.
@@ -60,8 +81,8 @@ class EventDecoder(Generic[T]):
         self.last_event_id: str | None = None
         self.retry_ms: int | None = None
 
-    def feed(self, chunk: bytes) -> list[tuple[str | None, T]]:
-        out: list[tuple[str | None, T]] = []
+    def feed(self, chunk: bytes) -> list[T | NamedEvent[T]]:
+        out: list[T | NamedEvent[T]] = []
         if self.done or not chunk:
             return out
         if self._skip_lf:
@@ -100,26 +121,48 @@ class EventDecoder(Generic[T]):
             chunk = chunk[end + 1 :]
             if not chunk or self.done:
                 return out
-        pieces = chunk.splitlines(True)
-        last = pieces[-1]
-        tail = last[-1]
-        if tail != 10 and tail != 13:
-            self._partial.append(pieces.pop())
-        elif tail == 13:
-            self._skip_lf = True
-        line_fn = self._line
-        for piece in pieces:
-            if piece[-1] == 10:
-                line_fn(piece[:-2] if piece[-2:] == b"\r\n" else piece[:-1], out)
-            else:
-                line_fn(piece[:-1], out)
-            if self.done:
-                break
+        if b"\r" in chunk:
+            pieces = chunk.splitlines(True)
+            last = pieces[-1]
+            tail = last[-1]
+            if tail != 10 and tail != 13:
+                self._partial.append(pieces.pop())
+            elif tail == 13:
+                self._skip_lf = True
+            lines = [
+                (p[:-2] if p[-2:] == b"\r\n" else p[:-1]) if p[-1] == 10 else p[:-1] for p in pieces
+            ]
+        else:
+            lines = chunk.split(b"\n")
+            rest = lines.pop()
+            if rest:
+                self._partial.append(rest)
+        self._lines(lines, out)
         return out
 
-    def flush(self) -> list[tuple[str | None, T]]:
+    def _lines(self, lines: list[bytes], out: list[T | NamedEvent[T]]) -> None:
+        decode = self._decode
+        append = out.append
+        for line in lines:
+            if not line:
+                if self._pending:
+                    self._dispatch(out, final=True)
+                self._event = None
+                continue
+            # Fast path: a whole JSON object on one "data: " line, no event name, nothing pending.
+            if line[:7] == b"data: {" and not self._pending and self._event is None:
+                try:
+                    append(decode(line[6:]))
+                    continue
+                except msgspec.DecodeError:
+                    pass
+            self._line(line, out)
+            if self.done:
+                return
+
+    def flush(self) -> list[T | NamedEvent[T]]:
         """End of input: decode what is left (an unterminated last line, an undispatched event)."""
-        out: list[tuple[str | None, T]] = []
+        out: list[T | NamedEvent[T]] = []
         if self._partial and not self.done:
             line = b"".join(self._partial)
             self._partial = []
@@ -134,7 +177,7 @@ class EventDecoder(Generic[T]):
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _line(self, line: bytes, out: list[tuple[str | None, T]]) -> None:
+    def _line(self, line: bytes, out: list[T | NamedEvent[T]]) -> None:
         if not line:
             if self._pending:
                 self._dispatch(out, final=True)
@@ -156,7 +199,8 @@ class EventDecoder(Generic[T]):
         if colon and value[:1] == b" ":
             value = value[1:]
         if name == b"event":
-            self._event = value.decode("utf-8", "replace") or None
+            name_ = value.decode("utf-8", "replace")
+            self._event = None if not name_ or name_ == "message" else name_  # the default type
         elif name == b"id":
             if b"\0" not in value:
                 self.last_event_id = value.decode("utf-8", "replace")
@@ -168,7 +212,7 @@ class EventDecoder(Generic[T]):
         else:
             logger.debug("skipping stream line %r", line[:200])
 
-    def _data(self, value: bytes, out: list[tuple[str | None, T]]) -> None:
+    def _data(self, value: bytes, out: list[T | NamedEvent[T]]) -> None:
         pending = self._pending
         if not pending:
             if value == _DONE:
@@ -179,7 +223,7 @@ class EventDecoder(Generic[T]):
             except msgspec.DecodeError:
                 pending.append(value)
                 return
-            out.append((self._event, item))
+            out.append(item if self._event is None else NamedEvent(self._event, item))
             self._event = None
             return
         pending.append(value)
@@ -191,7 +235,7 @@ class EventDecoder(Generic[T]):
                 pass
             else:
                 pending.clear()
-                out.append((self._event, item))
+                out.append(item if self._event is None else NamedEvent(self._event, item))
                 self._event = None
                 return
         # Maybe the earlier lines were junk and this line stands alone.
@@ -206,10 +250,10 @@ class EventDecoder(Generic[T]):
             return
         self._drop(pending[:-1])
         pending.clear()
-        out.append((self._event, item))
+        out.append(item if self._event is None else NamedEvent(self._event, item))
         self._event = None
 
-    def _dispatch(self, out: list[tuple[str | None, T]], *, final: bool) -> None:
+    def _dispatch(self, out: list[T | NamedEvent[T]], *, final: bool) -> None:
         pending = self._pending
         self._pending = []
         try:
@@ -217,7 +261,7 @@ class EventDecoder(Generic[T]):
         except msgspec.DecodeError:
             pass
         else:
-            out.append((self._event, item))
+            out.append(item if self._event is None else NamedEvent(self._event, item))
             self._event = None
             return
         for value in pending:
@@ -229,7 +273,7 @@ class EventDecoder(Generic[T]):
             except msgspec.DecodeError:
                 self._drop([value])
                 continue
-            out.append((self._event, item))
+            out.append(item if self._event is None else NamedEvent(self._event, item))
         self._event = None
 
     @staticmethod

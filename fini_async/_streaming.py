@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import msgspec
@@ -29,17 +29,13 @@ from ._models import (
     StreamEvent,
     UnknownEvent,
 )
-from ._sse import EventDecoder
+from ._sse import EventDecoder, NamedEvent
 from ._transport import StreamResponse, request_id_of
 
 __all__ = ["AnswerStream"]
 
 
 # -- decoding one payload ----------------------------------------------------------------------
-
-
-class _Delta(msgspec.Struct, forbid_unknown_fields=True):
-    content: str
 
 
 class _Chunk(msgspec.Struct):
@@ -68,7 +64,7 @@ class _ErrorItem:
         self.raw = raw
 
 
-_delta_decoder = msgspec.json.Decoder(_Delta)
+_delta_decoder = msgspec.json.Decoder(AnswerDelta)
 _chunk_decoder = msgspec.json.Decoder(_Chunk)
 _any_decoder = msgspec.json.Decoder()
 _answer_lenient = Lenient(Answer)
@@ -90,7 +86,7 @@ _Item = StreamEvent | tuple[StreamEvent, ...] | _ErrorItem
 def decode_payload(data: bytes) -> _Item:
     """One stream payload to its event(s). Raises msgspec.DecodeError if it is not JSON."""
     try:
-        return AnswerDelta(_delta_decoder.decode(data).content)
+        return _delta_decoder.decode(data)
     except msgspec.ValidationError:
         pass
     try:
@@ -129,6 +125,10 @@ class _IdleTimeout(Exception):
     pass
 
 
+#: After ``[DONE]``, how long to wait for the end of the body before dropping the connection.
+_DRAIN_SECONDS = 0.25
+
+
 # -- the stream --------------------------------------------------------------------------------
 
 
@@ -162,7 +162,7 @@ class AnswerStream:
         self._on_complete = on_complete
         self._resp: StreamResponse | None = None
         self._decoder: EventDecoder[_Item] = EventDecoder(decode_payload)
-        self._items: list[tuple[str | None, _Item]] = []
+        self._items: list[Any] = []
         self._pos = 0
         self._finished = False
         self._ok = False
@@ -242,27 +242,24 @@ class AnswerStream:
         return self
 
     async def __anext__(self) -> StreamEvent:
-        while True:
-            items = self._items
-            if self._pos < len(items):
-                name, item = items[self._pos]
-                self._pos += 1
-                if type(item) is AnswerDelta:
-                    self._parts.append(item.text)
-                    self._delivered += 1
-                    return item
-                if isinstance(item, tuple):
-                    # One payload carrying metadata and text: deliver both, in that order.
-                    items[self._pos : self._pos] = [(name, part) for part in item]
-                    continue
-                if isinstance(item, _ErrorItem) or name == "error":
-                    raise self._error_from(item)
-                if isinstance(item, AnswerMetadata):
-                    self._merge(item)
-                elif name is not None and isinstance(item, UnknownEvent):
-                    item.event = name
+        items = self._items
+        pos = self._pos
+        if pos < len(items):
+            item = items[pos]
+            self._pos = pos + 1
+            if type(item) is AnswerDelta:  # the hot path: one piece of text
+                self._parts.append(item.text)
                 self._delivered += 1
                 return item
+            return self._deliver(item)
+        return await self._next_slow()
+
+    async def _next_slow(self) -> StreamEvent:
+        while True:
+            if self._pos < len(self._items):
+                item = self._items[self._pos]
+                self._pos += 1
+                return self._deliver(item)
             if self._finished:
                 if self._ok and self._final is None:
                     self._final = self._build_answer()
@@ -270,6 +267,25 @@ class AnswerStream:
                         self._on_complete(self._final)  # chat mode: record the turn
                 raise StopAsyncIteration
             await self._fill()
+
+    def _deliver(self, item: Any) -> StreamEvent:
+        name: str | None = None
+        if type(item) is NamedEvent:
+            name, item = item.name, item.value
+        if type(item) is tuple:
+            # One payload carrying metadata and text: deliver both, in that order.
+            self._items[self._pos : self._pos] = list(item[1:])
+            item = item[0]
+        if type(item) is _ErrorItem or name == "error":
+            raise self._error_from(item)
+        if type(item) is AnswerDelta:
+            self._parts.append(item.text)
+        elif type(item) is AnswerMetadata:
+            self._merge(item)
+        elif name is not None and type(item) is UnknownEvent:
+            item.event = name
+        self._delivered += 1
+        return cast(StreamEvent, item)
 
     @property
     def text_stream(self) -> AsyncIterator[str]:
@@ -370,9 +386,9 @@ class AnswerStream:
             language=answer.language,
             raw=msgspec.json.decode(body) if body else {},
         )
-        self._items.append((None, meta))
+        self._items.append(meta)
         if answer.answer:
-            self._items.append((None, AnswerDelta(answer.answer)))
+            self._items.append(AnswerDelta(answer.answer))
         self._finish_ok()
 
     def _check_idle(self) -> None:
@@ -410,17 +426,40 @@ class AnswerStream:
         if chunk:
             new = decoder.feed(chunk)
             if decoder.done:
-                self._close(release=True)
+                await self._drain(resp)
         else:
             new = decoder.flush()
             self._close(release=True)
         if new:
-            if self._pos:
-                del self._items[: self._pos]
-                self._pos = 0
-            self._items.extend(new)
+            # _fill runs only once everything buffered was delivered.
+            self._items = new
+            self._pos = 0
         if self._closed:
             self._finish_ok()
+
+    async def _drain(self, resp: StreamResponse) -> None:
+        """After ``[DONE]``: read the body's end (briefly) so the connection can go back to the
+        pool; a server that keeps the response open gets its connection closed instead."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        content = resp.raw.content
+        if not content.is_eof():
+            handle = asyncio.get_running_loop().call_later(
+                _DRAIN_SECONDS, content.set_exception, _IdleTimeout()
+            )
+            try:
+                while not content.is_eof() and await content.readany():
+                    pass
+            except (_IdleTimeout, aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                self._close()
+                return
+            except BaseException:
+                self._close()
+                raise
+            finally:
+                handle.cancel()
+        self._close(release=True)
 
     async def _on_break(self, exc: BaseException) -> None:
         resp = self._resp
@@ -497,6 +536,16 @@ class _TextStream:
 
     async def __anext__(self) -> str:
         stream = self._stream
+        items = stream._items
+        pos = stream._pos
+        if pos < len(items):
+            item = items[pos]
+            if type(item) is AnswerDelta:  # the hot path, without a second coroutine
+                stream._pos = pos + 1
+                text = item.text
+                stream._parts.append(text)
+                stream._delivered += 1
+                return text
         while True:
             event = await stream.__anext__()
             if type(event) is AnswerDelta:

@@ -237,7 +237,6 @@ class Transport:
             session = aiohttp.ClientSession(
                 connector=connector,
                 auto_decompress=True,
-                trust_env=True,
                 skip_auto_headers=("User-Agent",),
             )
         self._limiter = anyio.CapacityLimiter(self.max_connections)

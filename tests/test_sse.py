@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from fini_async import AnswerDelta, AnswerMetadata, UnknownEvent
-from fini_async._sse import EventDecoder, decode_any
+from fini_async._sse import EventDecoder, NamedEvent, decode_any
 from fini_async._streaming import decode_payload
 
 META = '{"based_on": [{"answer": "A", "score": 0.5, "source_id": "s1", "source_type": "url"}]}'
@@ -77,6 +77,8 @@ CASES: dict[str, tuple[bytes, list[Any]]] = {
 def simplify(values: list[Any]) -> list[Any]:
     out: list[Any] = []
     for item in values:
+        if isinstance(item, NamedEvent):
+            item = item.value
         parts = item if isinstance(item, tuple) else (item,)
         for part in parts:
             if isinstance(part, AnswerDelta):
@@ -94,8 +96,8 @@ def run(chunks: list[bytes]) -> list[Any]:
     dec = EventDecoder(decode_payload)
     out = []
     for chunk in chunks:
-        out.extend(v for _, v in dec.feed(chunk))
-    out.extend(v for _, v in dec.flush())
+        out.extend(dec.feed(chunk))
+    out.extend(dec.flush())
     return simplify(out)
 
 
@@ -127,7 +129,7 @@ def test_byte_by_byte_and_random_splits(name: str) -> None:
 def test_event_names_and_ids_are_reported() -> None:
     dec = EventDecoder(decode_any)
     out = dec.feed(b'event: error\nid: 42\ndata: {"statusCode": 500}\n\ndata: {"a": 1}\n\n')
-    assert out == [("error", {"statusCode": 500}), (None, {"a": 1})]
+    assert out == [NamedEvent("error", {"statusCode": 500}), {"a": 1}]
     assert dec.last_event_id == "42"
 
 
@@ -146,7 +148,7 @@ def test_long_line_in_tiny_chunks_is_assembled_once() -> None:
     for i in range(0, len(body), 7):
         out.extend(dec.feed((b"data: " if i == 0 else b"") + body[i : i + 7]))
     out.extend(dec.feed(b"\n\n"))
-    assert [v.text for _, v in out] == [text]  # type: ignore[union-attr]
+    assert [v.text for v in out] == [text]  # type: ignore[union-attr]
 
 
 def test_payload_with_content_and_metadata_yields_both() -> None:
