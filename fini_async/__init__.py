@@ -39,6 +39,19 @@ from ._models import (
 from ._streaming import AnswerStream
 from ._version import __version__
 from .resources.bots import Bot, Chat
+from .sharely import (
+    SharelyBackgroundJob,
+    SharelyClient,
+    SharelyCreatedKnowledge,
+    SharelyDeletedKnowledge,
+    SharelyKnowledge,
+    SharelyKnowledgeList,
+    SharelyKnowledgePage,
+    SharelyKnowledgeRef,
+    SharelyUpdatedMetadata,
+    SharelyUploadedFile,
+    SharelyUploadFileMetadata,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -70,6 +83,17 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "SharelyBackgroundJob",
+    "SharelyClient",
+    "SharelyCreatedKnowledge",
+    "SharelyDeletedKnowledge",
+    "SharelyKnowledge",
+    "SharelyKnowledgeList",
+    "SharelyKnowledgePage",
+    "SharelyKnowledgeRef",
+    "SharelyUpdatedMetadata",
+    "SharelyUploadFileMetadata",
+    "SharelyUploadedFile",
     "Source",
     "StreamError",
     "StreamEvent",

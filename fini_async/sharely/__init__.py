@@ -18,6 +18,17 @@ from ._models import (
     normalise_job_status,
 )
 
+SharelyBackgroundJob = BackgroundJob
+SharelyCreatedKnowledge = CreatedKnowledge
+SharelyDeletedKnowledge = DeletedKnowledge
+SharelyKnowledge = Knowledge
+SharelyKnowledgeList = KnowledgeList
+SharelyKnowledgePage = KnowledgePage
+SharelyKnowledgeRef = KnowledgeRef
+SharelyUpdatedMetadata = UpdatedMetadata
+SharelyUploadedFile = UploadedFile
+SharelyUploadFileMetadata = UploadFileMetadata
+
 __all__ = [
     "ALLOWED_UPLOAD_TYPES",
     "DEFAULT_SHARELY_BASE_URL",
@@ -30,8 +41,18 @@ __all__ = [
     "KnowledgePage",
     "KnowledgeRef",
     "KnowledgeResource",
+    "SharelyBackgroundJob",
     "SharelyClient",
+    "SharelyCreatedKnowledge",
+    "SharelyDeletedKnowledge",
+    "SharelyKnowledge",
+    "SharelyKnowledgeList",
+    "SharelyKnowledgePage",
+    "SharelyKnowledgeRef",
     "SharelyTokenAuth",
+    "SharelyUpdatedMetadata",
+    "SharelyUploadFileMetadata",
+    "SharelyUploadedFile",
     "UpdatedMetadata",
     "UploadFileMetadata",
     "UploadedFile",

@@ -46,7 +46,7 @@ from ._models import (
 )
 
 if TYPE_CHECKING:
-    from .._poller import JobPoller
+    from .._poller import JobIterator, JobPoller
 
 __all__ = [
     "ALLOWED_UPLOAD_TYPES",
@@ -812,7 +812,7 @@ class KnowledgeResource(Resource):
     def _job_poller(self) -> JobPoller[BackgroundJob]:
         poller = self._poller
         if poller is None:
-            from .._poller import JobPoller
+            from .._poller import JobIterator, JobPoller
 
             poller = self._poller = JobPoller(
                 self._fetch_jobs,
@@ -851,9 +851,10 @@ class KnowledgeResource(Resource):
         *,
         timeout: float | None = 600,
         raise_on_failure: bool = False,
-    ) -> AsyncIterator[BackgroundJob]:
+    ) -> JobIterator[BackgroundJob]:
         """Yield each job's final status as it finishes (same polling and errors as
-        :meth:`wait`)."""
+        :meth:`wait`); failed jobs are yielded unless ``raise_on_failure``. ``timeout`` bounds
+        the whole iteration. Use ``async with`` (or ``aclose()``) to stop waiting early."""
         ids = str_list(job_ids, "job_ids", allow_empty=False)
         _timeout_arg(timeout)
         return self._job_poller().as_completed(
