@@ -56,9 +56,15 @@ def _other_tasks() -> set[asyncio.Task[object]]:
     return {t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()}
 
 
+def _is_server_task(task: asyncio.Task[object]) -> bool:
+    """The emulator's request handlers (aiohttp.web) finish on their own after a disconnect."""
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code is not None and "aiohttp/web_" in code.co_filename
+
+
 def _client_tasks(before: set[asyncio.Task[object]]) -> set[asyncio.Task[object]]:
     """Tasks started since ``before`` that are still alive, minus the emulator's handlers."""
-    return {t for t in _other_tasks() - before if "web_protocol" not in repr(t.get_coro())}
+    return {t for t in _other_tasks() - before if not _is_server_task(t)}
 
 
 # -- configuration ---------------------------------------------------------------------------
