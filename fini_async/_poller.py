@@ -1,0 +1,602 @@
+"""A generic, coalescing poller of background jobs. It knows no routes.
+
+Thousands of coroutines can wait on their own job at once: one background task per poller asks
+``fetch`` for the status of every pending id each tick, ``chunk_size`` ids per call, so 1,000
+waiters cost ``ceil(1000 / chunk_size)`` calls per tick, not 1,000. The task starts with the first
+waiter, stops as soon as nobody waits, and is never left behind.
+
+The tick interval starts at ``interval_initial`` and backs off exponentially, with jitter, to
+``interval_max`` (new jobs bring it back to the start). A failing status call is retried on its
+own backoff schedule:
+
+* :class:`~fini_async.NotFoundError` (one unknown id fails the whole batch) makes the poller bisect
+  the batch to isolate the unknown ids; only their waiters fail, with ``NotFoundError``.
+* transient errors (429, 5xx, 408, connection and timeout errors) fail no waiter: waiters only
+  give up at their own ``timeout`` (``JobTimeoutError``, chained to the last error).
+* any other error (401, 403, 400, an undecodable body, a closed client) fails the waiters of the
+  ids in that batch with that error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import math
+import time
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from typing import Any, Generic, Literal, TypeVar
+
+import anyio
+import backoff
+
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    ClientStateError,
+    InternalServerError,
+    JobFailedError,
+    JobTimeoutError,
+    NotFoundError,
+    RateLimitError,
+    ValidationError,
+)
+from ._logging import logger
+
+__all__ = ["JobIterator", "JobPoller", "JobState", "make_classifier"]
+
+S = TypeVar("S")
+
+JobState = Literal["running", "completed", "failed"]
+
+#: The longest a ``Retry-After`` may hold the poller back, in seconds.
+MAX_RETRY_AFTER = 60.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors worth retrying later: 429, 408, 5xx, connection and timeout errors."""
+    if isinstance(exc, (RateLimitError, InternalServerError, APIConnectionError)):
+        return True
+    return isinstance(exc, APIStatusError) and exc.status_code in (408, 425)
+
+
+def make_classifier(
+    *,
+    completed: Collection[str],
+    failed: Collection[str],
+    running: Collection[str] = (),
+    name: str = "jobs",
+) -> Callable[[str], JobState]:
+    """A ``classify`` function: values in ``completed``/``failed`` (compared case-insensitively)
+    are terminal; anything else means still running. A value in none of the three sets is logged
+    once (per classifier and value) as a warning, then treated as running."""
+    done = frozenset(s.upper() for s in completed)
+    bad = frozenset(s.upper() for s in failed)
+    known = frozenset(s.upper() for s in running) | done | bad
+    seen: set[str] = set()
+
+    def classify(state: str) -> JobState:
+        key = state.upper() if isinstance(state, str) else str(state)
+        if key in done:
+            return "completed"
+        if key in bad:
+            return "failed"
+        if key not in known and key not in seen:
+            if len(seen) < 1000:
+                seen.add(key)
+            logger.warning("%s: unknown job status %r, treated as still running", name, state)
+        return "running"
+
+    return classify
+
+
+def _equal_jitter(value: float) -> float:
+    """Half the value plus a full-jitter half: never less than half of the schedule."""
+    return value / 2 + backoff.full_jitter(value / 2)
+
+
+def _schedule(initial: float, cap: float, jitter: Callable[[float], float]) -> Iterable[float]:
+    gen = backoff.expo(base=2, factor=initial, max_value=cap)
+    next(gen)  # backoff's generators are primed with one send(None)
+    for value in gen:
+        yield jitter(value)
+
+
+class _Waiter(Generic[S]):
+    """One interest in one job id. ``notify`` is called (synchronously) once it is resolved."""
+
+    __slots__ = ("done", "error", "job_id", "notify", "result")
+
+    def __init__(self, job_id: str, notify: Callable[[_Waiter[S]], None]) -> None:
+        self.job_id = job_id
+        self.notify = notify
+        self.done = False
+        self.result: S | None = None
+        self.error: BaseException | None = None
+
+
+class JobPoller(Generic[S]):
+    """Waits on background jobs by polling their statuses in coalesced batches.
+
+    ``fetch(ids)`` returns the statuses of up to ``chunk_size`` ids in one call (ids it leaves out
+    stay pending) and raises ``NotFoundError`` when any id of the batch is unknown. ``state_of``
+    gives a status's raw state string and ``classify`` maps it to running, completed or failed.
+
+    Attributes you may read: ``ticks`` (ticks run), ``calls`` (fetch calls made, bisection
+    included), ``tick_log`` (ids polled and calls made per recent tick), ``running`` (whether the
+    background task is alive), ``pending`` (ids waited on).
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[list[str]], Awaitable[Mapping[str, S]]],
+        *,
+        state_of: Callable[[S], str],
+        classify: Callable[[str], JobState],
+        chunk_size: int = 100,
+        interval_initial: float = 0.25,
+        interval_max: float = 5.0,
+        name: str = "jobs",
+        error_backoff_initial: float | None = None,
+        error_backoff_max: float = 30.0,
+        max_concurrency: int = 10,
+    ) -> None:
+        if chunk_size < 1:
+            raise ValidationError("chunk_size must be at least 1", field="chunk_size")
+        if not 0 < interval_initial <= interval_max:
+            raise ValidationError(
+                "intervals must satisfy 0 < interval_initial <= interval_max",
+                field="interval_initial",
+            )
+        if max_concurrency < 1:
+            raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
+        self._fetch = fetch
+        self._state_of = state_of
+        self._classify = classify
+        self.chunk_size = chunk_size
+        self.interval_initial = interval_initial
+        self.interval_max = interval_max
+        self.error_backoff_initial = (
+            interval_initial if error_backoff_initial is None else error_backoff_initial
+        )
+        self.error_backoff_max = max(error_backoff_max, self.error_backoff_initial)
+        self.max_concurrency = max_concurrency
+        self.name = name
+        self.ticks = 0
+        self.calls = 0
+        #: ``(ids polled, status calls made)`` for each recent tick (bisection calls included).
+        self.tick_log: collections.deque[tuple[int, int]] = collections.deque(maxlen=1000)
+        self._waiters: dict[str, list[_Waiter[S]]] = {}
+        self._last: dict[str, S] = {}
+        self._last_state: dict[str, str] = {}
+        self._last_error: BaseException | None = None
+        self._callbacks: list[Callable[[str, S], None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._alive: set[asyncio.Task[None]] = set()  # the task, and one still being cancelled
+        self._wake: asyncio.Event | None = None
+        self._new_ids = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"<JobPoller {self.name} pending={len(self._waiters)} running={self.running} "
+            f"ticks={self.ticks} calls={self.calls}>"
+        )
+
+    # -- introspection -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether a background polling task is alive (one being cancelled counts)."""
+        return any(not t.done() for t in self._alive)
+
+    @property
+    def pending(self) -> list[str]:
+        """The ids being waited on."""
+        return list(self._waiters)
+
+    def last_status(self, job_id: str) -> S | None:
+        """The last status seen for a job still being waited on."""
+        return self._last.get(job_id)
+
+    # -- progress ------------------------------------------------------------------------------
+
+    def add_progress_callback(self, cb: Callable[[str, S], None]) -> Callable[[], None]:
+        """Call ``cb(job_id, status)`` whenever a waited-on job's state changes (its first status
+        seen, each new state, and its terminal state). Returns a function that removes it.
+        Exceptions raised by ``cb`` are logged and ignored."""
+        self._callbacks.append(cb)
+
+        def remove() -> None:
+            try:
+                self._callbacks.remove(cb)
+            except ValueError:
+                pass
+
+        return remove
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    async def wait(
+        self, job_id: str, *, timeout: float | None = 600, raise_on_failure: bool = True
+    ) -> S:
+        """Wait until ``job_id`` reaches a terminal state and return its last status.
+
+        Raises ``JobFailedError(job=status)`` when it failed (unless ``raise_on_failure=False``,
+        which returns the status), ``JobTimeoutError(job=last status seen or None)`` after
+        ``timeout`` seconds (chained to the last status-call error, if the calls were failing),
+        ``NotFoundError`` when the server does not know the id, and the status call's error when
+        it failed for a reason that retrying cannot fix (401, 403, ...). ``ValidationError`` for
+        an empty id or a negative timeout. Cancelling the wait disturbs no other waiter."""
+        job_id = _check_id(job_id)
+        deadline = _deadline(timeout)
+        event = anyio.Event()
+        waiter: _Waiter[S] = _Waiter(job_id, lambda _w: event.set())
+        self._register(waiter)
+        last: S | None = None
+        try:
+            with anyio.move_on_after(deadline - time.monotonic()):
+                await event.wait()
+        finally:
+            if not waiter.done:
+                last = self._last.get(job_id)
+                self._unregister(waiter)
+        if not waiter.done:
+            raise JobTimeoutError(
+                f"{self.name}: job {job_id} did not finish within {timeout} s",
+                job=last,
+            ) from self._last_error
+        return self._outcome(waiter, raise_on_failure)
+
+    def as_completed(
+        self,
+        job_ids: Iterable[str],
+        *,
+        timeout: float | None = 600,
+        raise_on_failure: bool = False,
+    ) -> JobIterator[S]:
+        """An async iterator yielding each job's final status as it reaches a terminal state.
+
+        ``timeout`` bounds the whole iteration (it starts at the first ``__anext__``):
+        ``JobTimeoutError`` then carries, as ``job``, the list of last statuses seen (None where
+        none was) of the jobs still unfinished, in input order. Failed jobs are yielded unless
+        ``raise_on_failure=True`` (then ``JobFailedError``). ``NotFoundError`` (or another
+        non-retryable status-call error) ends the iteration. Use ``async with`` (or ``aclose()``)
+        to stop waiting early; an abandoned iterator also stops waiting when collected."""
+        ids = [_check_id(j) for j in job_ids]
+        return JobIterator(
+            self, list(dict.fromkeys(ids)), _deadline_delta(timeout), raise_on_failure
+        )
+
+    async def aclose(self) -> None:
+        """Stop the background task and fail every waiter with ``ClientStateError``."""
+        self._closed = True
+        error = ClientStateError(f"{self.name}: the poller was closed")
+        for job_id in list(self._waiters):
+            self._resolve(job_id, None, error)
+        self._task = None
+        tasks = [t for t in self._alive if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
+    # -- internals: waiters ----------------------------------------------------------------------
+
+    def _outcome(self, waiter: _Waiter[S], raise_on_failure: bool) -> S:
+        if waiter.error is not None:
+            raise waiter.error
+        result = waiter.result
+        assert result is not None
+        if raise_on_failure and self._classify(self._state_of(result)) == "failed":
+            raise JobFailedError(f"{self.name}: job {waiter.job_id} failed", job=result)
+        return result
+
+    def _register(self, waiter: _Waiter[S]) -> None:
+        if self._closed:
+            raise ClientStateError(f"{self.name}: the poller was closed")
+        waiters = self._waiters.get(waiter.job_id)
+        if waiters is None:
+            self._waiters[waiter.job_id] = [waiter]
+            self._new_ids = True
+            if self._wake is not None:
+                self._wake.set()
+        else:
+            waiters.append(waiter)
+        if self._task is None or self._task.done():
+            self._wake = asyncio.Event()
+            task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"fini-async {self.name} poller"
+            )
+            self._task = task
+            self._alive.add(task)
+            task.add_done_callback(self._alive.discard)
+
+    def _unregister(self, waiter: _Waiter[S]) -> None:
+        """A waiter leaves without a result (timeout, cancellation, iterator closed)."""
+        waiters = self._waiters.get(waiter.job_id)
+        if waiters is None:
+            return
+        try:
+            waiters.remove(waiter)
+        except ValueError:
+            return
+        if not waiters:
+            self._forget(waiter.job_id)
+        if not self._waiters:
+            task, self._task = self._task, None
+            if task is not None and not task.done() and task is not _current_task():
+                task.cancel()  # nobody waits: stop now, in-flight call included
+
+    def _forget(self, job_id: str) -> None:
+        self._waiters.pop(job_id, None)
+        self._last.pop(job_id, None)
+        self._last_state.pop(job_id, None)
+
+    def _resolve(self, job_id: str, result: S | None, error: BaseException | None) -> None:
+        waiters = self._waiters.get(job_id)
+        self._forget(job_id)
+        for waiter in waiters or ():
+            waiter.done = True
+            waiter.result = result
+            waiter.error = error
+            waiter.notify(waiter)
+
+    def _progress(self, job_id: str, status: S) -> None:
+        for cb in list(self._callbacks):
+            try:
+                cb(job_id, status)
+            except Exception:
+                logger.exception("%s: a progress callback raised", self.name)
+
+    # -- internals: the polling task -----------------------------------------------------------
+
+    async def _run(self) -> None:
+        me = _current_task()
+        intervals = iter(_schedule(self.interval_initial, self.interval_max, _equal_jitter))
+        errors: Iterable[float] | None = None
+        error_iter: Any = None
+        delay = self.interval_initial / 2
+        try:
+            while self._waiters:
+                if self._new_ids:  # jobs arrived: poll them soon, then back off afresh
+                    self._new_ids = False
+                    intervals = iter(
+                        _schedule(self.interval_initial, self.interval_max, _equal_jitter)
+                    )
+                    delay = min(delay, self.interval_initial)
+                await self._sleep(delay)
+                if self._new_ids:
+                    self._new_ids = False
+                    intervals = iter(
+                        _schedule(self.interval_initial, self.interval_max, _equal_jitter)
+                    )
+                if not self._waiters:
+                    break
+                pending = list(self._waiters)
+                calls_before = self.calls
+                retry_after = await self._tick(pending)
+                self.ticks += 1
+                self.tick_log.append((len(pending), self.calls - calls_before))
+                if retry_after is None:
+                    error_iter = errors = None
+                    self._last_error = None
+                    delay = next(intervals)
+                else:
+                    if errors is None:
+                        errors = _schedule(
+                            self.error_backoff_initial, self.error_backoff_max, backoff.full_jitter
+                        )
+                        error_iter = iter(errors)
+                    delay = max(next(error_iter), min(retry_after, MAX_RETRY_AFTER))
+        finally:
+            if self._task is me:
+                self._task = None
+
+    async def _sleep(self, delay: float) -> None:
+        """Sleep ``delay`` seconds; new ids shorten the rest to at most ``interval_initial``."""
+        deadline = time.monotonic() + delay
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            wake = self._wake
+            if wake is None:
+                await anyio.sleep(remaining)
+                return
+            with anyio.move_on_after(remaining):
+                await wake.wait()
+            wake.clear()
+            if not self._waiters:
+                return
+            if self._new_ids:
+                deadline = min(deadline, time.monotonic() + self.interval_initial)
+
+    async def _tick(self, ids: list[str]) -> float | None:
+        """Poll every id once. Returns None when all calls succeeded, else the wait to apply
+        before retrying (the largest Retry-After seen, or 0)."""
+        chunks = [ids[i : i + self.chunk_size] for i in range(0, len(ids), self.chunk_size)]
+        limiter = anyio.CapacityLimiter(self.max_concurrency)
+        transient: list[float] = []
+
+        async def run(chunk: list[str]) -> None:
+            async with limiter:
+                await self._poll(chunk, transient)
+
+        if len(chunks) == 1:
+            await self._poll(chunks[0], transient)
+        else:
+            async with anyio.create_task_group() as tg:
+                for chunk in chunks:
+                    tg.start_soon(run, chunk)
+        return max(transient) if transient else None
+
+    async def _poll(self, ids: list[str], transient: list[float]) -> None:
+        """One status call for ``ids``; bisects on NotFoundError. Never raises but cancellation."""
+        ids = [i for i in ids if i in self._waiters]
+        if not ids:
+            return
+        self.calls += 1
+        try:
+            statuses = await self._fetch(ids)
+        except NotFoundError as exc:
+            if len(ids) == 1:
+                self._resolve(ids[0], None, exc)
+                return
+            mid = len(ids) // 2
+            await self._poll(ids[:mid], transient)
+            await self._poll(ids[mid:], transient)
+            return
+        except Exception as exc:
+            if is_transient(exc):
+                self._last_error = exc
+                retry_after = getattr(exc, "retry_after", None)
+                transient.append(float(retry_after) if retry_after else 0.0)
+                logger.info("%s: status call failed (%s), will retry", self.name, exc)
+                return
+            logger.warning("%s: status call failed for %d jobs: %r", self.name, len(ids), exc)
+            for job_id in ids:
+                self._resolve(job_id, None, exc)
+            return
+        for job_id in ids:
+            status = statuses.get(job_id)
+            if status is None or job_id not in self._waiters:
+                continue
+            try:
+                state = self._state_of(status)
+                kind = self._classify(state)
+            except Exception as exc:  # a broken classifier must not hang the waiters
+                self._resolve(job_id, None, exc)
+                continue
+            self._last[job_id] = status
+            changed = self._last_state.get(job_id) != state
+            self._last_state[job_id] = state
+            if kind != "running":
+                self._resolve(job_id, status, None)
+            if changed or kind != "running":
+                self._progress(job_id, status)
+
+
+class JobIterator(Generic[S]):
+    """What :meth:`JobPoller.as_completed` returns: ``async for status in it``."""
+
+    def __init__(
+        self,
+        poller: JobPoller[S],
+        ids: list[str],
+        timeout: float | None,
+        raise_on_failure: bool,
+    ) -> None:
+        self._poller = poller
+        self._ids = ids
+        self._timeout = timeout
+        self._raise = raise_on_failure
+        self._waiters: list[_Waiter[S]] = []
+        self._ready: list[_Waiter[S]] = []
+        self._event: anyio.Event | None = None
+        self._deadline: float | None = None
+        self._started = False
+        self._closed = False
+        self._remaining = len(ids)
+
+    def __aiter__(self) -> JobIterator[S]:
+        return self
+
+    def _notify(self, waiter: _Waiter[S]) -> None:
+        self._ready.append(waiter)
+        if self._event is not None:
+            self._event.set()
+
+    def _start(self) -> None:
+        self._started = True
+        self._deadline = math.inf if self._timeout is None else time.monotonic() + self._timeout
+        for job_id in self._ids:
+            waiter: _Waiter[S] = _Waiter(job_id, self._notify)
+            self._waiters.append(waiter)
+            self._poller._register(waiter)
+
+    async def __anext__(self) -> S:
+        if self._closed:
+            raise StopAsyncIteration
+        if not self._started:
+            self._start()
+        try:
+            while not self._ready:
+                if self._remaining <= 0:
+                    self.close()
+                    raise StopAsyncIteration
+                assert self._deadline is not None
+                remaining = self._deadline - time.monotonic()
+                if remaining <= 0:
+                    self._timed_out()
+                self._event = anyio.Event()
+                with anyio.move_on_after(remaining):
+                    await self._event.wait()
+            waiter = self._ready.pop(0)
+            self._remaining -= 1
+            return self._poller._outcome(waiter, self._raise)
+        except BaseException:
+            self.close()
+            raise
+
+    def _timed_out(self) -> None:
+        unfinished = [w for w in self._waiters if not w.done]
+        last = [self._poller.last_status(w.job_id) for w in unfinished]
+        count = len(unfinished)
+        raise JobTimeoutError(
+            f"{self._poller.name}: {count} job(s) did not finish within {self._timeout} s",
+            job=last,
+        ) from self._poller._last_error
+
+    def close(self) -> None:
+        """Stop waiting on the jobs not yielded yet. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for waiter in self._waiters:
+            if not waiter.done:
+                self._poller._unregister(waiter)
+        self._ready.clear()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    async def __aenter__(self) -> JobIterator[S]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not self._closed and self._started:
+            try:
+                self.close()
+            except Exception:  # pragma: no cover - best effort at collection time
+                pass
+
+
+def _current_task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+def _check_id(job_id: Any) -> str:
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise ValidationError(f"job ids must be non-empty strings, got {job_id!r}", field="job_id")
+    return job_id
+
+
+def _deadline_delta(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+        raise ValidationError(
+            f"timeout must be None or a number >= 0, got {timeout!r}", field="timeout"
+        )
+    return float(timeout)
+
+
+def _deadline(timeout: float | None) -> float:
+    delta = _deadline_delta(timeout)
+    return math.inf if delta is None else time.monotonic() + delta
