@@ -287,7 +287,11 @@ class _Upload:
             self.opened.append(fh)
             return aiohttp_payload.BufferedReaderPayload(fh, content_type=self.content_type)
         if self.data is not None:
-            return aiohttp_payload.BytesPayload(self.data, content_type=self.content_type)
+            # Through BytesIO (which shares the buffer of immutable bytes): written in chunks,
+            # so the socket layer never buffers a second copy of a large body.
+            return aiohttp_payload.BytesIOPayload(
+                io.BytesIO(self.data), content_type=self.content_type
+            )
         assert self.stream is not None
         if self.sent:
             if not self.seekable:
@@ -812,7 +816,7 @@ class KnowledgeResource(Resource):
     def _job_poller(self) -> JobPoller[BackgroundJob]:
         poller = self._poller
         if poller is None:
-            from .._poller import JobIterator, JobPoller
+            from .._poller import JobPoller
 
             poller = self._poller = JobPoller(
                 self._fetch_jobs,

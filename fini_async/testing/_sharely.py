@@ -491,6 +491,7 @@ class FakeSharely(EmulatorServer):
             "filename": file_info["filename"],
             "fileSize": file_info["size"],
             "mimeType": file_info["content_type"],
+            "sha256": file_info["sha256"],
         }
         if fields.get("description"):
             metadata["description"] = fields["description"]
