@@ -353,3 +353,16 @@ async def test_cancelling_wait_for_upload_leaves_nothing_running(sfake: FakeShar
         assert sfake.calls["sharely.upload_metadata"] <= calls + 1
     await asyncio.sleep(0.05)
     assert not {t for t in _tasks() - before if not _is_server_task(t)}
+
+
+async def test_file_names_go_out_as_utf8_like_a_browser_sends_them(
+    sfake: FakeSharely, sharely: SharelyClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "Résumé – final v2.pdf"
+    path.write_bytes(b"%PDF-1.7")
+    uploaded = await sharely.knowledge.upload_file(path)
+    assert sfake.received_uploads[-1]["filename"] == "Résumé – final v2.pdf"
+    assert uploaded.title == "Résumé – final v2.pdf"
+    await sharely.knowledge.upload_file(b"x", filename='say "hi".txt', title="Grüße")
+    assert sfake.received_uploads[-1]["filename"] == "say %22hi%22.txt"
+    assert sfake.received_uploads[-1]["title"] == "Grüße"

@@ -9,6 +9,7 @@ import io
 import math
 import os
 import urllib.parse
+import uuid
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Union
@@ -130,7 +131,7 @@ _any = msgspec.json.Decoder(Any)
 
 
 def _path_id(value: Any, field: str) -> str:
-    if hasattr(value, "hex") and type(value).__name__ == "UUID":
+    if isinstance(value, uuid.UUID):
         value = str(value)
     return urllib.parse.quote(non_empty_str(value, field).strip(), safe="")
 
@@ -280,6 +281,9 @@ class _Upload:
             )
         self.filename = os.path.basename(name) or name
         self.content_type = content_type_for(self.filename, content_type)
+        self.wire_filename = (
+            self.filename.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+        )
 
     def payload(self) -> aiohttp_payload.Payload:
         if self.path is not None:
@@ -516,7 +520,11 @@ class KnowledgeResource(Resource):
                 part = writer.append(value)
                 part.set_content_disposition("form-data", name=name)
             part = upload.payload()
-            part.set_content_disposition("form-data", name="file", filename=upload.filename)
+            # RFC 7578 / HTML: the name goes as UTF-8, only '"', CR and LF percent-encoded
+            # (aiohttp's default would percent-encode every non-token character).
+            part.set_content_disposition(
+                "form-data", quote_fields=False, name="file", filename=upload.wire_filename
+            )
             writer.append_payload(part)
             return writer
 
