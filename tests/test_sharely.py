@@ -27,6 +27,7 @@ from fini_async import (
     ValidationError,
 )
 from fini_async.sharely import KnowledgePage, jwt_expiry
+from fini_async.sharely._auth import MIN_TOKEN_LIFETIME, token_lifetime
 from fini_async.testing import FakeSharely
 
 WS_ROUTES = (
@@ -154,6 +155,27 @@ def test_jwt_expiry_is_read_without_verifying() -> None:
     assert jwt_expiry("not-a-jwt") is None
     assert jwt_expiry("a.%%%.c") is None
     assert jwt_expiry("") is None
+
+
+def test_token_lifetime_by_our_clock_or_the_servers() -> None:
+    now = 1_800_000_000.0
+    assert token_lifetime(_jwt({"exp": now + 100, "iat": now}), now, 300) == 100
+    assert token_lifetime(_jwt({"sub": "x"}), now, 300) == 300  # no exp: the default
+    # our clock runs an hour ahead of the server's: exp looks past, iat gives the real lifetime
+    skewed = _jwt({"iat": now - 3600, "exp": now - 3600 + 120})
+    assert token_lifetime(skewed, now, 300) == 120
+    # nothing usable: never below the floor, so requests do not each exchange
+    assert token_lifetime(_jwt({"exp": now - 5}), now, 300) == MIN_TOKEN_LIFETIME
+
+
+async def test_a_server_clock_an_hour_behind_does_not_cause_an_exchange_per_call() -> None:
+    async with FakeSharely(clock_skew=-3600, token_lifetime=1800) as fake:
+        async with fake.client() as client:
+            await asyncio.gather(*(client.knowledge.list(limit=1) for _ in range(30)))
+            for _ in range(10):
+                await client.knowledge.list(limit=1)
+        assert fake.calls["sharely.token"] == 1
+        assert not fake.auth_failures
 
 
 async def test_token_is_exchanged_lazily_once_and_reused(

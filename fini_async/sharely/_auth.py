@@ -26,10 +26,19 @@ from .._validate import optional_str
 if TYPE_CHECKING:
     from .._transport import Transport
 
-__all__ = ["DEFAULT_TOKEN_LIFETIME", "REFRESH_MARGIN", "SharelyTokenAuth", "jwt_expiry"]
+__all__ = [
+    "DEFAULT_TOKEN_LIFETIME",
+    "MIN_TOKEN_LIFETIME",
+    "REFRESH_MARGIN",
+    "SharelyTokenAuth",
+    "jwt_expiry",
+    "token_lifetime",
+]
 
 #: Seconds a token without a readable ``exp`` is trusted for.
 DEFAULT_TOKEN_LIFETIME = 300.0
+#: The shortest time a fresh token is trusted for, whatever its claims say.
+MIN_TOKEN_LIFETIME = 1.0
 #: Refresh this long before ``exp`` (or a quarter of the token's lifetime when that is shorter).
 REFRESH_MARGIN = 60.0
 
@@ -54,22 +63,44 @@ _token_decoder = msgspec.json.Decoder(_TokenResponse)
 _claims_decoder = msgspec.json.Decoder(dict[str, Any])
 
 
-def jwt_expiry(token: str) -> float | None:
-    """The ``exp`` claim (epoch seconds) of a JWT, read without verifying the signature; None when
-    the token is not a JWT or has no numeric ``exp``."""
+def _claims(token: str) -> dict[str, Any]:
     parts = token.split(".")
     if len(parts) < 2 or not parts[1]:
-        return None
+        return {}
     payload = parts[1]
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        claims = _claims_decoder.decode(raw)
+        return _claims_decoder.decode(raw)
     except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
+        return {}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    exp = claims.get("exp")
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
-        return None
-    return float(exp)
+    return float(value)
+
+
+def jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim (epoch seconds) of a JWT, read without verifying the signature; None when
+    the token is not a JWT or has no numeric ``exp``."""
+    return _number(_claims(token).get("exp"))
+
+
+def token_lifetime(token: str, now: float, default: float) -> float:
+    """Seconds a fresh token can be used for: ``exp - now`` by our clock; when our clock disagrees
+    with the server's (``exp`` already past here), ``exp - iat`` by the server's; ``default`` when
+    there is no ``exp``. Never less than :data:`MIN_TOKEN_LIFETIME`, so a skewed clock cannot
+    turn every request into an exchange (a token the server refuses is exchanged on its 401)."""
+    claims = _claims(token)
+    exp = _number(claims.get("exp"))
+    if exp is None:
+        return default
+    lifetime = exp - now
+    iat = _number(claims.get("iat"))
+    if lifetime <= 0 and iat is not None and exp > iat:
+        lifetime = exp - iat
+    return max(lifetime, MIN_TOKEN_LIFETIME)
 
 
 class SharelyTokenAuth:
@@ -201,12 +232,9 @@ class SharelyTokenAuth:
                 method="POST",
                 url=f"{transport.base_url}/workspaces/{ws}/generate-access-key-token",
             )
-        now_wall = self._clock()
-        now = time.monotonic()
-        exp = jwt_expiry(token)
-        lifetime = exp - now_wall if exp is not None else self.default_lifetime
-        margin = min(self.refresh_margin, max(lifetime, 0.0) / 4)
-        self._refresh_at = now + max(lifetime - margin, 0.0)
+        lifetime = token_lifetime(token, self._clock(), self.default_lifetime)
+        margin = min(self.refresh_margin, lifetime / 4)
+        self._refresh_at = time.monotonic() + lifetime - margin
         self._token = token
         self._bearer = f"Bearer {token}"
         self.exchanges += 1

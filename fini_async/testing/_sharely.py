@@ -165,6 +165,8 @@ class FakeSharely(EmulatorServer):
       ``fail_next_jobs(n, status)`` makes the next jobs end FAILED (or another status).
     - ``jobs_shape``: ``"temporal"`` answers ``[{workflowId, status: {code, name}, runId}]``,
       ``"jobs"`` answers ``{"jobs": [{id, status, type, ...}]}``.
+    - ``clock_skew``: seconds the server's clock is off (tokens' ``iat``/``exp`` and their
+      checks use it).
     - ``get_shape``: ``"plain"`` answers ``GET knowledge/{id}`` with the item, ``"wrapped"`` with
       ``{"knowledge": item}``.
     - URLs whose host ends in ``.invalid`` cannot be processed (422).
@@ -187,6 +189,7 @@ class FakeSharely(EmulatorServer):
         processing_delay: float = 0.05,
         jobs_shape: str = "temporal",
         get_shape: str = "plain",
+        clock_skew: float = 0.0,
     ) -> None:
         self.api_key = api_key
         self.workspace_id = workspace_id
@@ -196,6 +199,8 @@ class FakeSharely(EmulatorServer):
         self.processing_delay = processing_delay
         self.jobs_shape = jobs_shape
         self.get_shape = get_shape
+        #: Seconds the server's clock is ahead of (or, negative, behind) the real one.
+        self.clock_skew = clock_skew
         #: token -> (expiry as epoch seconds or None, role claims)
         self.tokens: dict[str, float | None] = {}
         self.token_requests: list[dict[str, Any]] = []
@@ -336,7 +341,7 @@ class FakeSharely(EmulatorServer):
             self.auth_failures["unknown" if token else "missing"] += 1
             return self.error(401, "Invalid or expired access token")
         exp = self.tokens[token]
-        if exp is not None and time.time() >= exp:
+        if exp is not None and time.time() + self.clock_skew >= exp:
             self.auth_failures["expired"] += 1
             return self.error(401, "Access token expired")
         org = request.headers.get("organizationid")
@@ -362,7 +367,7 @@ class FakeSharely(EmulatorServer):
         if body.get("roleId") and body.get("customerRoleId"):
             return self.error(400, "Provide either roleId or customerRoleId, not both")
         self.token_requests.append(body)
-        now = time.time()
+        now = time.time() + self.clock_skew
         claims: dict[str, Any] = {
             "sub": self.workspace_id,
             "workspaceId": self.workspace_id,
