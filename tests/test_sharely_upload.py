@@ -272,7 +272,7 @@ async def test_cancelling_an_upload_leaves_no_task_and_no_open_file(
 ) -> None:
     path = tmp_path / "slow.pdf"
     _write(path, 256 * 1024)
-    sfake.add_latency("sharely.knowledge.file", 5)
+    sfake.add_latency("sharely.knowledge.file", 1.5)
     before = _tasks()
     fds_before = _open_fds()
     async with sfake.client() as client:

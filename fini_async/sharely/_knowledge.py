@@ -342,6 +342,9 @@ class KnowledgeList:
         self.page_size = page_size
         self.max_items = max_items
 
+    def __repr__(self) -> str:
+        return f"<KnowledgeList offset={self.offset} page_size={self.page_size}>"
+
     def __await__(self) -> Generator[Any, None, KnowledgePage]:
         return self._fetch(self.offset, self._first_limit()).__await__()  # type: ignore[no-any-return]
 
@@ -590,8 +593,10 @@ class KnowledgeResource(Resource):
 
         Returns a :class:`KnowledgeList`: ``await`` it for the first page, ``async for`` over it
         for every item. Filters: ``type`` (FILE, URL, LINK, STRING, ...), ``category_id``,
-        ``role_id``, ``language``. Bad arguments raise :class:`ValidationError` here, before any
-        request."""
+        ``role_id``, ``language``; ``max_items`` caps the walk. Bad arguments raise
+        :class:`ValidationError` here, before any request; a page that fails raises the usual
+        :class:`APIStatusError` / :class:`APIConnectionError` where it is awaited (reads are
+        retried on 429, 5xx and connection failures first)."""
         if (
             isinstance(limit, bool)
             or not isinstance(limit, int)
@@ -795,7 +800,9 @@ class KnowledgeResource(Resource):
     ) -> builtins.list[BackgroundJob]:
         """The status of background jobs (Temporal workflows) by id, or of every job recorded
         for the workspace when ``job_ids`` is None. Ids the server does not know are simply
-        absent from the answer. Both documented response shapes are understood."""
+        absent from the answer. Both documented response shapes are understood. An empty
+        ``job_ids`` raises :class:`ValidationError`; HTTP failures raise the usual
+        :class:`APIStatusError` / :class:`APIConnectionError`."""
         body = _JobsBody()
         if job_ids is not None:
             body.jobIds = str_list(job_ids, "job_ids", allow_empty=False)
