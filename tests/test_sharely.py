@@ -119,6 +119,21 @@ def test_both_role_ids_is_a_validation_error() -> None:
 
 
 @pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"token_lifetime": 0},
+        {"token_lifetime": -5},
+        {"token_refresh_margin": -1},
+        {"token_lifetime": "long"},
+        {"role_id": 5},
+    ],
+)
+def test_bad_token_settings_are_refused(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        SharelyClient("k", **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
     ("kwargs", "sent"),
     [
         ({}, {}),

@@ -17,6 +17,7 @@ from .._config import (
     coerce_timeout,
     env,
 )
+from .._exceptions import ValidationError
 from .._transport import Transport
 from ._auth import DEFAULT_TOKEN_LIFETIME, REFRESH_MARGIN, SharelyTokenAuth, check_role
 from ._knowledge import KnowledgeResource
@@ -67,6 +68,21 @@ class SharelyClient:
         token_refresh_margin: float = REFRESH_MARGIN,
     ) -> None:
         check_role(role_id, customer_role_id)
+        for value, field, zero_ok in (
+            (token_lifetime, "token_lifetime", False),
+            (token_refresh_margin, "token_refresh_margin", True),
+        ):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or value < 0
+                or (value == 0 and not zero_ok)
+            ):
+                raise ValidationError(
+                    f"{field} must be a {'non-negative' if zero_ok else 'positive'} number of "
+                    f"seconds, got {value!r}",
+                    field=field,
+                )
         self.base_url = base_url or env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
         self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
         self._auth = SharelyTokenAuth(
