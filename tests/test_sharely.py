@@ -621,3 +621,22 @@ async def test_update_metadata(sfake: FakeSharely, sharely: SharelyClient) -> No
 
     with pytest.raises(BadRequestError):  # the server refuses a type that does not match
         await sharely.knowledge.update_metadata(item.id, {"a": "b"}, type="FILE")
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda t: {"accessToken": t},
+        lambda t: {"access_token": t},
+        lambda t: {"data": {"token": t}},
+        lambda t: json.dumps(t),  # a bare JSON string
+    ],
+)
+async def test_token_answer_variants_are_tolerated(sfake: FakeSharely, wrap: object) -> None:
+    token = _jwt({"exp": time.time() + 3600})
+    sfake.tokens[token] = None  # the emulator will accept it
+    sfake.fail_next("sharely.token", 1, 200, body=wrap(token))  # type: ignore[operator]
+    async with sfake.client() as client:
+        await client.knowledge.list(limit=1)
+    assert sfake.calls["sharely.token"] == 1
+    assert sfake.calls["sharely.knowledge.list"] == 1

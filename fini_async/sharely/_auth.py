@@ -13,6 +13,7 @@ import asyncio
 import base64
 import contextvars
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -53,14 +54,26 @@ class _TokenBody(msgspec.Struct, omit_defaults=True, rename="camel"):
     customer_role_id: str | None = None
 
 
-class _TokenResponse(msgspec.Struct):
-    token: str | None = None
-    access_token: str | None = None
-    accessToken: str | None = None
-
-
-_token_decoder = msgspec.json.Decoder(_TokenResponse)
 _claims_decoder = msgspec.json.Decoder(dict[str, Any])
+_TOKEN_KEYS = ("token", "accessToken", "access_token", "jwt")
+
+
+def _token_of(data: bytes) -> str | None:
+    """The token of an exchange answer: ``{"token": ...}`` as documented, tolerating
+    ``accessToken``/``access_token``, a ``data`` wrapper, or a bare JSON string."""
+    try:
+        raw: Any = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(raw, str):
+        return raw.strip() or None
+    for holder in (raw, raw.get("data") if isinstance(raw, dict) else None):
+        if isinstance(holder, dict):
+            for key in _TOKEN_KEYS:
+                value = holder.get(key)
+                if isinstance(value, str) and value.strip():
+                    return value.strip()
+    return None
 
 
 def _claims(token: str) -> dict[str, Any]:
@@ -211,26 +224,21 @@ class SharelyTokenAuth:
     async def _exchange(self, transport: Transport) -> str:
         ws = self.workspace_id()
         self.api_key()  # fail before sending anything
+        path = f"/workspaces/{urllib.parse.quote(ws, safe='')}/generate-access-key-token"
         body = _TokenBody(role_id=self._role_id, customer_role_id=self._customer_role_id)
         reset = _EXCHANGING.set(True)
         try:
-            resp = await transport.request(
-                "POST", f"/workspaces/{ws}/generate-access-key-token", content=encode(body)
-            )
+            resp = await transport.request("POST", path, content=encode(body))
         finally:
             _EXCHANGING.reset(reset)
-        try:
-            parsed = _token_decoder.decode(resp.content)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            parsed = _TokenResponse()
-        token = parsed.token or parsed.access_token or parsed.accessToken
+        token = _token_of(resp.content)
         if not token:
             # Never echo the body: it may hold a token under a name we do not know.
             raise APIResponseValidationError(
                 "the token exchange answered without a 'token'",
                 status_code=resp.status,
                 method="POST",
-                url=f"{transport.base_url}/workspaces/{ws}/generate-access-key-token",
+                url=transport.base_url + path,
             )
         lifetime = token_lifetime(token, self._clock(), self.default_lifetime)
         margin = min(self.refresh_margin, lifetime / 4)
