@@ -39,6 +39,7 @@ from ._models import (
 from ._streaming import AnswerStream
 from ._version import __version__
 from .resources.bots import Bot, Chat
+from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
 from .sharely import (
     SharelyBackgroundJob,
     SharelyClient,
@@ -77,7 +78,10 @@ __all__ = [
     "InternalServerError",
     "JobError",
     "JobFailedError",
+    "JobStatus",
     "JobTimeoutError",
+    "KnowledgeJob",
+    "KnowledgeJobIterator",
     "Message",
     "NotAcceptableError",
     "NotFoundError",

@@ -21,6 +21,7 @@ from ._config import (
 from ._exceptions import ConfigurationError
 from ._transport import Transport
 from .resources.bots import BotsResource
+from .resources.knowledge import KnowledgeResource
 
 __all__ = ["FiniClient"]
 
@@ -89,6 +90,7 @@ class FiniClient:
             max_retry_after=max_retry_after,
         )
         self.bots = BotsResource(self, self._transport)
+        self.knowledge = KnowledgeResource(self, self._transport)
 
     def __repr__(self) -> str:
         return f"FiniClient(base_url={self.base_url!r})"
@@ -103,6 +105,7 @@ class FiniClient:
 
     async def aclose(self) -> None:
         """Close the client's connections. Idempotent."""
+        await self.knowledge.aclose()  # pending job waits raise ClientStateError
         await self._transport.aclose()
 
     async def __aenter__(self) -> FiniClient:

@@ -4,6 +4,7 @@ It speaks real HTTP on loopback: run it in-process (``async with FakeFini() as f
 standalone (``python -m fini_async.testing`` or ``fini-async emulator``)."""
 
 from ._fini import READ_KEY, WRITE_KEY, FakeFini
+from ._fini_knowledge import FakeJob, FakeKnowledge, knowledge_of
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Fault
 from ._sharely import FakeSharely
@@ -14,7 +15,10 @@ __all__ = [
     "Article",
     "EmulatorServer",
     "FakeFini",
+    "FakeJob",
+    "FakeKnowledge",
     "FakeSharely",
     "Fault",
     "KnowledgeBase",
+    "knowledge_of",
 ]

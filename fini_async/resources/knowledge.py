@@ -1,0 +1,689 @@
+"""``client.knowledge``: knowledge generation (background jobs) and waiting on those jobs.
+
+``generate`` and ``bulk_generate`` queue jobs and return :class:`KnowledgeJob` handles;
+``get_jobs`` reads statuses; ``wait``, ``as_completed`` and ``KnowledgeJob.wait`` wait on jobs
+through one coalescing poller per client (see :mod:`fini_async._poller`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from .._config import TimeoutTypes
+from .._exceptions import APIResponseValidationError, JobError, ValidationError
+from .._models import Lenient, encode, ms_to_datetime
+from .._poller import JobIterator, JobPoller, make_classifier
+from .._validate import non_empty_str, one_of, optional_str
+from ._base import Resource
+
+if TYPE_CHECKING:
+    from .._transport import Transport
+
+__all__ = [
+    "JOB_STATUSES",
+    "ORIGINS",
+    "RESTRICTED_OPS",
+    "STATUS_CHUNK_SIZE",
+    "JobStatus",
+    "KnowledgeJob",
+    "KnowledgeJobIterator",
+    "KnowledgeResource",
+]
+
+GENERATE_PATH = "/v2/knowledge/public"
+BULK_PATH = "/v2/knowledge/public/bulk"
+STATUS_PATH = "/v2/knowledge/public/jobs/status"
+
+#: The origins ``generate`` accepts.
+ORIGINS = ("generated", "sources", "inbox")
+#: The documented ``restrictedOps`` values.
+RESTRICTED_OPS = ("ADD_ARTICLE_TO_FOLDER", "UPDATE_ARTICLE", "DO_NOTHING")
+#: The documented job states. Others may appear: they mean "still running".
+JOB_STATUSES = ("PENDING", "IN_PROGRESS", "COMPLETED", "FAILED")
+#: The most job ids sent in one ``jobs/status`` call.
+STATUS_CHUNK_SIZE = 100
+
+
+# -- wire structs ------------------------------------------------------------------------------
+
+
+class GenerateBody(msgspec.Struct, rename="camel", omit_defaults=True):
+    """The body of ``POST /v2/knowledge/public``."""
+
+    candidate_knowledge: str
+    origin: str
+    is_draft: bool
+    document_id: str | UnsetType = UNSET
+    hc_event_id: str | UnsetType = UNSET
+    restricted_ops: list[str] | UnsetType = UNSET
+    instructions: str | UnsetType = UNSET
+    bot_id: str | UnsetType = UNSET
+
+
+class BulkGenerateBody(msgspec.Struct, rename="camel", omit_defaults=True):
+    """The body of ``POST /v2/knowledge/public/bulk`` (``origin`` is always ``sources``)."""
+
+    document_ids: list[str]
+    origin: str
+    is_draft: bool
+    restricted_ops: list[str] | UnsetType = UNSET
+    instructions: str | UnsetType = UNSET
+    bot_id: str | UnsetType = UNSET
+
+
+class JobStatusBody(msgspec.Struct, rename="camel"):
+    """The body of ``POST /v2/knowledge/public/jobs/status``."""
+
+    job_ids: list[str]
+
+
+_Id = str | int | None
+
+
+class _QueuedJob(msgspec.Struct, rename="camel"):
+    # documented: {"backgroundJobId"}; tolerated: jobId / id, and a documentId beside it
+    background_job_id: _Id = None
+    job_id: _Id = None
+    id: _Id = None
+    document_id: _Id = None
+
+    def the_id(self) -> str | None:
+        value = self.background_job_id or self.job_id or self.id
+        return None if value is None else str(value)
+
+
+class _BulkResponse(msgspec.Struct):
+    jobs: list[_QueuedJob] = []
+
+
+_Time = str | int | float | None
+
+
+class _WireJob(msgspec.Struct, rename="camel"):
+    # documented: id, jobStatus, createdAt?, startedAt?, completedAt?, hcArticleId
+    id: _Id = None
+    job_id: _Id = None
+    background_job_id: _Id = None
+    job_status: str | None = None
+    status: str | None = None
+    state: str | None = None
+    created_at: _Time = None
+    started_at: _Time = None
+    completed_at: _Time = None
+    hc_article_id: _Id = None
+
+
+class _StatusResponse(msgspec.Struct):
+    jobs: list[_WireJob] = []
+
+
+_queued = Lenient(_QueuedJob)
+_bulk = Lenient(_BulkResponse)
+_bulk_list = Lenient(list[_QueuedJob])
+_statuses = Lenient(_StatusResponse)
+_status_list = Lenient(list[_WireJob])
+
+
+# -- public structs ----------------------------------------------------------------------------
+
+
+class JobStatus(msgspec.Struct, kw_only=True):
+    """The status of one knowledge job, as ``jobs/status`` reported it.
+
+    ``status`` is the raw state string: ``PENDING``, ``IN_PROGRESS``, ``COMPLETED``, ``FAILED``
+    or a value this SDK does not know (which means still running). Timestamps are aware
+    datetimes, None until set. ``hc_article_id`` is the article created or updated once the job
+    finished (None before, or when the job changed nothing)."""
+
+    id: str
+    status: str
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    hc_article_id: str | None = None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status.upper() == "COMPLETED"
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status.upper() == "FAILED"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the job has finished (completed or failed)."""
+        return self.is_completed or self.is_failed
+
+
+def _time(value: _Time) -> datetime | None:
+    if value is None or value == "":
+        return None
+    return ms_to_datetime(value)
+
+
+def _to_status(wire: _WireJob) -> JobStatus | None:
+    job_id = wire.id if wire.id is not None else (wire.job_id or wire.background_job_id)
+    if job_id is None:
+        return None
+    state = wire.job_status or wire.status or wire.state or "UNKNOWN"
+    return JobStatus(
+        id=str(job_id),
+        status=state,
+        created_at=_time(wire.created_at),
+        started_at=_time(wire.started_at),
+        completed_at=_time(wire.completed_at),
+        hc_article_id=None if wire.hc_article_id is None else str(wire.hc_article_id),
+    )
+
+
+def _decode_statuses(content: bytes, status: int) -> list[JobStatus]:
+    if content.lstrip()[:1] == b"[":
+        wires = _status_list.decode(content, status=status)
+    else:
+        wires = _statuses.decode(content, status=status).jobs
+    out = []
+    for wire in wires:
+        item = _to_status(wire)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+_classify = make_classifier(
+    completed=["COMPLETED"],
+    failed=["FAILED"],
+    running=["PENDING", "IN_PROGRESS"],
+    name="knowledge jobs",
+)
+
+
+def _state_of(status: JobStatus) -> str:
+    return status.status
+
+
+# -- the job handle ----------------------------------------------------------------------------
+
+
+class KnowledgeJob:
+    """A handle on one queued knowledge-generation job.
+
+    ``id`` is the ``backgroundJobId``; ``document_id`` is the source document it was queued for
+    (bulk generation), if any; ``last_status`` is the last :class:`JobStatus` seen (updated by
+    ``wait``, ``refresh``, ``as_completed`` and ``get_jobs``)."""
+
+    __slots__ = ("_resource", "document_id", "id", "last_status")
+
+    def __init__(
+        self,
+        id: str,
+        resource: KnowledgeResource | None = None,
+        *,
+        document_id: str | None = None,
+        last_status: JobStatus | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.last_status = last_status
+        self._resource = resource
+
+    def __repr__(self) -> str:
+        doc = f" document_id={self.document_id!r}" if self.document_id else ""
+        return f"<KnowledgeJob {self.id!r}{doc} status={self.status!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, KnowledgeJob):
+            return self.id == other.id and self.document_id == other.document_id
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.document_id))
+
+    @property
+    def status(self) -> str | None:
+        """The raw state last seen (``COMPLETED``, ...), None before any status was read."""
+        return None if self.last_status is None else self.last_status.status
+
+    @property
+    def hc_article_id(self) -> str | None:
+        return None if self.last_status is None else self.last_status.hc_article_id
+
+    @property
+    def done(self) -> bool:
+        """Whether the job was last seen finished (completed or failed)."""
+        return self.last_status is not None and self.last_status.is_terminal
+
+    @property
+    def completed(self) -> bool:
+        return self.last_status is not None and self.last_status.is_completed
+
+    @property
+    def failed(self) -> bool:
+        return self.last_status is not None and self.last_status.is_failed
+
+    def _bound(self) -> KnowledgeResource:
+        if self._resource is None:
+            raise ValidationError(
+                "this KnowledgeJob is not bound to a client: use client.knowledge.wait(job)",
+                field="job",
+            )
+        return self._resource
+
+    async def wait(
+        self, *, timeout: float | None = 600, raise_on_failure: bool = True
+    ) -> KnowledgeJob:
+        """Wait for this job to finish; see :meth:`KnowledgeResource.wait`."""
+        return await self._bound().wait(self, timeout=timeout, raise_on_failure=raise_on_failure)
+
+    async def refresh(self) -> JobStatus:
+        """Read this job's status now (one ``jobs/status`` call) and return it."""
+        statuses = await self._bound().get_jobs([self])
+        if not statuses:
+            raise APIResponseValidationError(f"the status of job {self.id} was not returned")
+        return statuses[0]
+
+
+JobLike = KnowledgeJob | str
+
+
+# -- the resource ------------------------------------------------------------------------------
+
+
+class KnowledgeResource(Resource):
+    """Generate knowledge from text or ingested sources, and wait for the background jobs.
+
+    ``poller`` is the client's one :class:`~fini_async._poller.JobPoller`; tune it with
+    :meth:`configure_polling`."""
+
+    __slots__ = ("poller",)
+
+    def __init__(self, client: object, transport: Transport) -> None:
+        super().__init__(client, transport)
+        self.poller: JobPoller[JobStatus] = JobPoller(
+            self._fetch_for_poller,
+            state_of=_state_of,
+            classify=_classify,
+            chunk_size=STATUS_CHUNK_SIZE,
+            name="knowledge jobs",
+        )
+
+    # -- queueing ------------------------------------------------------------------------------
+
+    async def generate(
+        self,
+        candidate_knowledge: str,
+        *,
+        origin: str = "generated",
+        document_id: str | None = None,
+        hc_event_id: str | None = None,
+        restricted_ops: Iterable[str] | str | None = None,
+        instructions: str | None = None,
+        bot_id: str | None = None,
+        is_draft: bool = True,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> KnowledgeJob:
+        """Queue one knowledge-generation job from ``candidate_knowledge`` (needs ``write``).
+
+        ``origin`` is ``generated`` (default), ``sources`` (needs ``document_id``) or ``inbox``
+        (needs ``hc_event_id``). ``restricted_ops`` limits what the pipeline may do
+        (``ADD_ARTICLE_TO_FOLDER``, ``UPDATE_ARTICLE``, ``DO_NOTHING``). With ``is_draft=True``
+        (the default) the result is a draft that changes no live answer until published.
+
+        Raises :class:`ValidationError` (naming the field, before any request) for empty text,
+        an unknown origin, a missing ``document_id``/``hc_event_id`` or an unknown
+        ``restricted_ops`` value. Never repeated once the server may have queued the job (only
+        a refused connection, 429 or 503 is retried), so a timeout or dropped connection raises
+        instead of risking a duplicate job. HTTP failures raise the typed ``APIError``s."""
+        body = GenerateBody(
+            candidate_knowledge=non_empty_str(candidate_knowledge, "candidate_knowledge"),
+            origin=one_of(origin, ORIGINS, "origin"),
+            is_draft=_bool(is_draft, "is_draft"),
+        )
+        if origin == "sources" and document_id is None:
+            raise ValidationError("origin 'sources' needs a document_id", field="document_id")
+        if origin == "inbox" and hc_event_id is None:
+            raise ValidationError("origin 'inbox' needs an hc_event_id", field="hc_event_id")
+        if document_id is not None:
+            body.document_id = non_empty_str(document_id, "document_id")
+        if hc_event_id is not None:
+            body.hc_event_id = non_empty_str(hc_event_id, "hc_event_id")
+        _options(body, restricted_ops, instructions, bot_id)
+        resp = await self._transport.request(
+            "POST",
+            GENERATE_PATH,
+            content=encode(body),
+            timeout=timeout,
+            extra_headers=extra_headers,
+            idempotent=False,
+        )
+        queued = _queued.decode(resp.content, status=resp.status)
+        job_id = queued.the_id()
+        if not job_id:
+            raise APIResponseValidationError(
+                "the response holds no backgroundJobId", body=resp.content, status_code=resp.status
+            )
+        doc = document_id if queued.document_id is None else str(queued.document_id)
+        return KnowledgeJob(job_id, self, document_id=doc)
+
+    async def bulk_generate(
+        self,
+        document_ids: Iterable[str],
+        *,
+        restricted_ops: Iterable[str] | str | None = None,
+        instructions: str | None = None,
+        bot_id: str | None = None,
+        is_draft: bool = True,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> list[KnowledgeJob]:
+        """Queue one job per ingested source document; returns one handle per document, in the
+        order of ``document_ids``, each with its ``document_id``.
+
+        Raises :class:`ValidationError` (before any request) for an empty list, an id that is
+        not a non-empty string or an unknown ``restricted_ops`` value. Like :meth:`generate`, it
+        is never repeated once the server may have queued the jobs."""
+        if isinstance(document_ids, (str, bytes)) or not isinstance(document_ids, Iterable):
+            raise ValidationError("document_ids must be a list of ids", field="document_ids")
+        ids = list(document_ids)
+        if not ids:
+            raise ValidationError("document_ids must not be empty", field="document_ids")
+        for item in ids:
+            if not isinstance(item, str) or not item.strip():
+                raise ValidationError(
+                    f"document_ids must hold non-empty strings, got {item!r}", field="document_ids"
+                )
+        body = BulkGenerateBody(
+            document_ids=ids, origin="sources", is_draft=_bool(is_draft, "is_draft")
+        )
+        _options(body, restricted_ops, instructions, bot_id)
+        resp = await self._transport.request(
+            "POST",
+            BULK_PATH,
+            content=encode(body),
+            timeout=timeout,
+            extra_headers=extra_headers,
+            idempotent=False,
+        )
+        if resp.content.lstrip()[:1] == b"[":
+            queued = _bulk_list.decode(resp.content, status=resp.status)
+        else:
+            queued = _bulk.decode(resp.content, status=resp.status).jobs
+        return self._pair(ids, queued, resp.content, resp.status)
+
+    def _pair(
+        self, ids: list[str], queued: list[_QueuedJob], raw: bytes, status: int
+    ) -> list[KnowledgeJob]:
+        jobs: list[KnowledgeJob] = []
+        for position, item in enumerate(queued):
+            job_id = item.the_id()
+            if not job_id:
+                raise APIResponseValidationError(
+                    "a bulk job holds no backgroundJobId", body=raw, status_code=status
+                )
+            if item.document_id is not None:
+                doc: str | None = str(item.document_id)
+            elif len(queued) == len(ids):
+                doc = ids[position]  # no documentId: the jobs follow the request's order
+            else:
+                doc = None
+            jobs.append(KnowledgeJob(job_id, self, document_id=doc))
+        order = {doc: i for i, doc in reversed(list(enumerate(ids)))}
+        return sorted(jobs, key=lambda j: order.get(j.document_id or "", len(ids)))
+
+    # -- statuses ------------------------------------------------------------------------------
+
+    async def get_jobs(
+        self,
+        job_ids: Iterable[JobLike],
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> list[JobStatus]:
+        """The statuses of ``job_ids`` (ids or :class:`KnowledgeJob` handles, which are updated),
+        in the order asked (duplicates once). More than 100 ids are split into several
+        concurrent ``jobs/status`` calls.
+
+        Raises :class:`ValidationError` for an empty list or a bad id (before any request),
+        :class:`NotFoundError` when any id is unknown (the API fails the whole batch: use
+        :meth:`wait` to isolate unknown ids), and the typed ``APIError``s otherwise."""
+        handles, ids = _split(job_ids, "job_ids", self)
+        chunks = [ids[i : i + STATUS_CHUNK_SIZE] for i in range(0, len(ids), STATUS_CHUNK_SIZE)]
+        results: list[list[JobStatus]] = [[] for _ in chunks]
+        errors: list[BaseException] = []
+
+        async def one(index: int, chunk: list[str], scope: anyio.CancelScope) -> None:
+            try:
+                results[index] = await self._fetch(chunk, timeout, extra_headers, None)
+            except Exception as exc:
+                errors.append(exc)
+                scope.cancel()
+
+        if len(chunks) == 1:
+            results[0] = await self._fetch(chunks[0], timeout, extra_headers, None)
+        else:
+            async with anyio.create_task_group() as tg:
+                for index, chunk in enumerate(chunks):
+                    tg.start_soon(one, index, chunk, tg.cancel_scope)
+            if errors:
+                raise errors[0]
+        by_id = {s.id: s for chunk in results for s in chunk}
+        for handle in handles:
+            handle.last_status = by_id.get(handle.id, handle.last_status)
+        return [by_id[i] for i in ids if i in by_id]
+
+    async def _fetch(
+        self,
+        ids: list[str],
+        timeout: TimeoutTypes,
+        extra_headers: Mapping[str, str] | None,
+        max_retries: int | None,
+    ) -> list[JobStatus]:
+        resp = await self._transport.request(
+            "POST",
+            STATUS_PATH,
+            content=encode(JobStatusBody(job_ids=ids)),
+            timeout=timeout,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+        )
+        return _decode_statuses(resp.content, resp.status)
+
+    async def _fetch_for_poller(self, ids: list[str]) -> Mapping[str, JobStatus]:
+        # no transport retries: the poller owns the retry schedule and the waiters' deadlines
+        return {s.id: s for s in await self._fetch(ids, None, None, 0)}
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    async def wait(
+        self, job: JobLike, *, timeout: float | None = 600, raise_on_failure: bool = True
+    ) -> KnowledgeJob:
+        """Wait until ``job`` (a handle or an id) finishes and return its handle, with
+        ``last_status`` set. All waits of a client share one poller: 1,000 concurrent waits
+        cost one ``jobs/status`` call per 100 pending ids per tick.
+
+        ``COMPLETED`` returns. ``FAILED`` raises :class:`JobFailedError` (``job`` = the
+        :class:`JobStatus`) unless ``raise_on_failure=False``. After ``timeout`` seconds (None:
+        no limit) :class:`JobTimeoutError` carries the last status seen (or None); the job can be
+        waited on again. :class:`NotFoundError` when the server does not know the id; the
+        status call's error when retrying cannot help (401, 403, ...). Transient status-call
+        failures (429, 5xx, connection) are retried and only surface as a timeout.
+        :class:`ValidationError` for a bad id or timeout. Cancelling one wait disturbs no other."""
+        handle = _handle(job, self, "job")
+        try:
+            status = await self.poller.wait(
+                handle.id, timeout=timeout, raise_on_failure=raise_on_failure
+            )
+        except JobError as exc:
+            if isinstance(exc.job, JobStatus):
+                handle.last_status = exc.job
+            raise
+        handle.last_status = status
+        return handle
+
+    def as_completed(
+        self,
+        jobs: Iterable[JobLike],
+        *,
+        timeout: float | None = 600,
+        raise_on_failure: bool = False,
+    ) -> KnowledgeJobIterator:
+        """``async for job in client.knowledge.as_completed(jobs)``: each handle as its job
+        finishes (completed or failed; with ``raise_on_failure=True`` a failure raises
+        :class:`JobFailedError`). ``timeout`` bounds the whole iteration:
+        :class:`JobTimeoutError` then carries the last statuses of the unfinished jobs (a list).
+        :class:`NotFoundError` for an unknown id ends the iteration. Use ``async with`` to stop
+        waiting early. Raises :class:`ValidationError` for an empty list or a bad id."""
+        handles, ids = _split(jobs, "jobs", self)
+        inner = self.poller.as_completed(ids, timeout=timeout, raise_on_failure=raise_on_failure)
+        return KnowledgeJobIterator(inner, handles)
+
+    def add_progress_callback(
+        self, callback: Callable[[str, JobStatus], None]
+    ) -> Callable[[], None]:
+        """Call ``callback(job_id, status)`` whenever a waited-on job changes state (including
+        its final state), e.g. to drive a progress bar. Returns a function that removes it."""
+        return self.poller.add_progress_callback(callback)
+
+    def configure_polling(
+        self,
+        *,
+        interval_initial: float | None = None,
+        interval_max: float | None = None,
+        chunk_size: int | None = None,
+        error_backoff_initial: float | None = None,
+        error_backoff_max: float | None = None,
+        max_concurrency: int | None = None,
+    ) -> None:
+        """Tune the poller: the first tick interval (default 0.25 s), its cap after backing off
+        (5 s), ids per status call (100, the most sent at once), the retry schedule of failing
+        status calls, and how many status calls run at once (10). Takes effect at the next
+        tick. :class:`ValidationError` for values out of range."""
+        p = self.poller
+        first = p.interval_initial if interval_initial is None else interval_initial
+        cap = p.interval_max if interval_max is None else interval_max
+        if not 0 < first <= cap:
+            raise ValidationError(
+                "polling intervals must satisfy 0 < interval_initial <= interval_max",
+                field="interval_initial",
+            )
+        if chunk_size is not None and not 1 <= chunk_size <= STATUS_CHUNK_SIZE:
+            raise ValidationError(
+                f"chunk_size must be between 1 and {STATUS_CHUNK_SIZE}", field="chunk_size"
+            )
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
+        err_first = (
+            p.error_backoff_initial if error_backoff_initial is None else error_backoff_initial
+        )
+        err_cap = p.error_backoff_max if error_backoff_max is None else error_backoff_max
+        if not 0 < err_first <= err_cap:
+            raise ValidationError(
+                "error backoff must satisfy 0 < error_backoff_initial <= error_backoff_max",
+                field="error_backoff_initial",
+            )
+        p.interval_initial, p.interval_max = float(first), float(cap)
+        p.error_backoff_initial, p.error_backoff_max = float(err_first), float(err_cap)
+        if chunk_size is not None:
+            p.chunk_size = chunk_size
+        if max_concurrency is not None:
+            p.max_concurrency = max_concurrency
+
+    async def aclose(self) -> None:
+        """Stop the poller; waits still pending raise :class:`ClientStateError`."""
+        await self.poller.aclose()
+
+
+class KnowledgeJobIterator:
+    """What :meth:`KnowledgeResource.as_completed` returns: an async iterator of
+    :class:`KnowledgeJob` handles (and an async context manager that stops waiting on exit)."""
+
+    def __init__(self, inner: JobIterator[JobStatus], handles: Sequence[KnowledgeJob]) -> None:
+        self._inner = inner
+        self._by_id: dict[str, list[KnowledgeJob]] = {}
+        for handle in handles:
+            self._by_id.setdefault(handle.id, []).append(handle)
+        self._ready: list[KnowledgeJob] = []
+
+    def __aiter__(self) -> KnowledgeJobIterator:
+        return self
+
+    async def __anext__(self) -> KnowledgeJob:
+        if not self._ready:
+            try:
+                status = await self._inner.__anext__()
+            except JobError as exc:
+                if isinstance(exc.job, JobStatus):
+                    for handle in self._by_id.get(exc.job.id, ()):
+                        handle.last_status = exc.job
+                raise
+            for handle in self._by_id.get(status.id, ()):
+                handle.last_status = status
+                self._ready.append(handle)
+        return self._ready.pop(0)
+
+    async def aclose(self) -> None:
+        """Stop waiting on the jobs not yielded yet."""
+        self._inner.close()
+
+    async def __aenter__(self) -> KnowledgeJobIterator:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._inner.close()
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _bool(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{field} must be True or False, got {value!r}", field=field)
+    return value
+
+
+def _options(
+    body: GenerateBody | BulkGenerateBody,
+    restricted_ops: Iterable[str] | str | None,
+    instructions: str | None,
+    bot_id: str | None,
+) -> None:
+    if restricted_ops is not None:
+        ops = [restricted_ops] if isinstance(restricted_ops, str) else restricted_ops
+        if not isinstance(ops, Iterable):
+            raise ValidationError("restricted_ops must be a list", field="restricted_ops")
+        body.restricted_ops = [one_of(op, RESTRICTED_OPS, "restricted_ops") for op in ops]
+    text = optional_str(instructions, "instructions")
+    if text is not None:
+        body.instructions = text
+    if bot_id is not None:
+        body.bot_id = non_empty_str(bot_id, "bot_id")
+
+
+def _handle(job: Any, resource: KnowledgeResource, field: str) -> KnowledgeJob:
+    if isinstance(job, KnowledgeJob):
+        if job._resource is None:
+            job._resource = resource
+        return job
+    if isinstance(job, str) and job.strip():
+        return KnowledgeJob(job, resource)
+    raise ValidationError(
+        f"{field} must hold KnowledgeJob handles or non-empty job ids, got {job!r}", field=field
+    )
+
+
+def _split(
+    jobs: Any, field: str, resource: KnowledgeResource
+) -> tuple[list[KnowledgeJob], list[str]]:
+    if isinstance(jobs, (str, bytes, KnowledgeJob)) or not isinstance(jobs, Iterable):
+        raise ValidationError(f"{field} must be a list of jobs or job ids", field=field)
+    handles = [_handle(j, resource, field) for j in jobs]
+    if not handles:
+        raise ValidationError(f"{field} must not be empty", field=field)
+    return handles, list(dict.fromkeys(h.id for h in handles))
