@@ -23,7 +23,7 @@ import asyncio
 import collections
 import math
 import time
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, Generic, Literal, TypeVar
 
 import anyio
@@ -94,7 +94,7 @@ def _equal_jitter(value: float) -> float:
     return value / 2 + backoff.full_jitter(value / 2)
 
 
-def _schedule(initial: float, cap: float, jitter: Callable[[float], float]) -> Iterable[float]:
+def _schedule(initial: float, cap: float, jitter: Callable[[float], float]) -> Iterator[float]:
     gen = backoff.expo(base=2, factor=initial, max_value=cap)
     next(gen)  # backoff's generators are primed with one send(None)
     for value in gen:
@@ -352,45 +352,53 @@ class JobPoller(Generic[S]):
 
     async def _run(self) -> None:
         me = _current_task()
-        intervals = iter(_schedule(self.interval_initial, self.interval_max, _equal_jitter))
-        errors: Iterable[float] | None = None
-        error_iter: Any = None
-        delay = self.interval_initial / 2
         try:
-            while self._waiters:
-                if self._new_ids:  # jobs arrived: poll them soon, then back off afresh
-                    self._new_ids = False
-                    intervals = iter(
-                        _schedule(self.interval_initial, self.interval_max, _equal_jitter)
-                    )
-                    delay = min(delay, self.interval_initial)
-                await self._sleep(delay)
-                if self._new_ids:
-                    self._new_ids = False
-                    intervals = iter(
-                        _schedule(self.interval_initial, self.interval_max, _equal_jitter)
-                    )
-                if not self._waiters:
-                    break
-                pending = list(self._waiters)
-                calls_before = self.calls
-                retry_after = await self._tick(pending)
-                self.ticks += 1
-                self.tick_log.append((len(pending), self.calls - calls_before))
-                if retry_after is None:
-                    error_iter = errors = None
-                    self._last_error = None
-                    delay = next(intervals)
-                else:
-                    if errors is None:
-                        errors = _schedule(
-                            self.error_backoff_initial, self.error_backoff_max, backoff.full_jitter
-                        )
-                        error_iter = iter(errors)
-                    delay = max(next(error_iter), min(retry_after, MAX_RETRY_AFTER))
+            await self._loop()
+        except Exception as exc:  # a bug must fail the waiters, never leave them hanging
+            logger.exception("%s: the poller failed", self.name)
+            for job_id in list(self._waiters):
+                self._resolve(job_id, None, exc)
         finally:
             if self._task is me:
                 self._task = None
+
+    def _intervals(self) -> Iterator[float]:
+        return iter(_schedule(self.interval_initial, self.interval_max, _equal_jitter))
+
+    async def _loop(self) -> None:
+        settings = (self.interval_initial, self.interval_max)
+        intervals = self._intervals()
+        errors: Iterator[float] | None = None
+        delay = self.interval_initial / 2
+        while self._waiters:
+            if self._new_ids:  # jobs arrived: poll them soon, then back off afresh
+                self._new_ids = False
+                intervals = self._intervals()
+                delay = min(delay, self.interval_initial)
+            await self._sleep(delay)
+            if self._new_ids or settings != (self.interval_initial, self.interval_max):
+                self._new_ids = False
+                settings = (self.interval_initial, self.interval_max)
+                intervals = self._intervals()
+            if not self._waiters:
+                break
+            pending = list(self._waiters)
+            calls_before = self.calls
+            retry_after = await self._tick(pending)
+            self.ticks += 1
+            self.tick_log.append((len(pending), self.calls - calls_before))
+            if retry_after is None:
+                errors = None
+                self._last_error = None
+                delay = next(intervals)
+            else:
+                if errors is None:
+                    errors = iter(
+                        _schedule(
+                            self.error_backoff_initial, self.error_backoff_max, backoff.full_jitter
+                        )
+                    )
+                delay = max(next(errors), min(retry_after, MAX_RETRY_AFTER))
 
     async def _sleep(self, delay: float) -> None:
         """Sleep ``delay`` seconds; new ids shorten the rest to at most ``interval_initial``."""
@@ -456,6 +464,13 @@ class JobPoller(Generic[S]):
             logger.warning("%s: status call failed for %d jobs: %r", self.name, len(ids), exc)
             for job_id in ids:
                 self._resolve(job_id, None, exc)
+            return
+        if not isinstance(statuses, Mapping):
+            error = TypeError(
+                f"{self.name}: fetch returned {type(statuses).__name__}, not a mapping"
+            )
+            for job_id in ids:
+                self._resolve(job_id, None, error)
             return
         for job_id in ids:
             status = statuses.get(job_id)

@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import anyio
 import pytest
@@ -457,3 +458,24 @@ async def test_no_task_left_behind() -> None:
     await poller.wait("a", timeout=30)
     await settle(poller)
     assert len(asyncio.all_tasks()) == before
+
+
+async def test_a_broken_fetch_or_classifier_fails_waiters_instead_of_hanging() -> None:
+    async def garbage(ids: list[str]) -> Mapping[str, Status]:
+        return None  # type: ignore[return-value]
+
+    poller: JobPoller[Status] = JobPoller(
+        garbage, state_of=lambda s: s.state, classify=classify, interval_initial=0.01
+    )
+    with pytest.raises(TypeError):
+        await poller.wait("a", timeout=30)
+
+    def broken(state: str) -> Literal["running", "completed", "failed"]:
+        raise KeyError(state)
+
+    table = Table(duration=0.0)
+    table.add("a")
+    poller = JobPoller(table.fetch, state_of=lambda s: s.state, classify=broken)
+    with pytest.raises(KeyError):
+        await poller.wait("a", timeout=30)
+    await settle(poller)
