@@ -308,7 +308,7 @@ async def test_1000_concurrent_waiters_share_the_status_calls(
 async def test_one_unknown_id_in_a_batch_fails_only_its_waiter(
     fake: FakeFini, client: FiniClient, kn: FakeKnowledge
 ) -> None:
-    kn.pending_for, kn.run_for = 0.2, 0.1
+    kn.pending_for, kn.run_for = 0.2, 0.3
     ids = kn.create_jobs(99)
     ids.insert(37, "not-a-knowledge-job")
     results: dict[str, object] = {}
