@@ -574,3 +574,27 @@ async def test_emulator_validates_like_the_api(fake: FakeFini, client: FiniClien
         with pytest.raises(Exception) as info:
             await transport.request("POST", path, content=body, max_retries=0)
         assert getattr(info.value, "status_code", None) == 400
+
+
+async def test_refresh_reads_one_status(
+    fake: FakeFini, client: FiniClient, kn: FakeKnowledge
+) -> None:
+    job = await client.knowledge.generate("Returns are free within 30 days.")
+    status = await job.refresh()
+    assert status.id == job.id
+    assert job.last_status is status
+    assert job.status in ("PENDING", "IN_PROGRESS")
+    assert fake.calls[STATUS] == 1
+    assert repr(job).startswith("<KnowledgeJob")
+
+
+async def test_jobs_queued_before_the_loop_settle_when_polled(
+    fake: FakeFini, client: FiniClient, kn: FakeKnowledge
+) -> None:
+    job = kn.queue(
+        "Parking is free for visitors.", origin="generated", is_draft=False, schedule=False
+    )
+    assert job.timer is None
+    done = await client.knowledge.wait(job.id, timeout=30)
+    assert done.hc_article_id is not None
+    assert fake.kb.articles[done.hc_article_id].content == "Parking is free for visitors."
