@@ -287,6 +287,24 @@ class AnswerStream:
         self._delivered += 1
         return cast(StreamEvent, item)
 
+    def sse(self) -> AsyncIterator[bytes]:
+        """This stream as server-sent events (see :mod:`fini_async.relay`)."""
+        from .relay import sse
+
+        return sse(self)
+
+    def ndjson(self) -> AsyncIterator[bytes]:
+        """This stream as NDJSON lines (see :mod:`fini_async.relay`)."""
+        from .relay import ndjson
+
+        return ndjson(self)
+
+    def text_chunks(self, *, error_marker: str | None = None) -> AsyncIterator[bytes]:
+        """This stream's text as UTF-8 chunks (see :mod:`fini_async.relay`)."""
+        from .relay import text_chunks
+
+        return text_chunks(self, error_marker=error_marker)
+
     @property
     def text_stream(self) -> AsyncIterator[str]:
         """An async iterator over the answer's text pieces only."""
