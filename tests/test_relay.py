@@ -114,3 +114,40 @@ async def test_disconnect_cancels_upstream_within_a_second(
     assert limiter is not None and limiter.borrowed_tokens == 0
     await asyncio.sleep(0.05)
     assert len(asyncio.all_tasks()) <= baseline
+
+
+async def test_slow_reader_slows_the_upstream_read(fake: FakeFini, client: FiniClient) -> None:
+    token = "x" * 16000 + " "
+    fake.kb.add(
+        "Gigantic manual", token * 5000
+    )  # about 80 MB of answer: more than any socket buffers
+    streams = []
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        stream = client.bots.stream_question("gigantic manual")
+        streams.append(stream)
+        return await relay_to(request, stream, format="text")
+
+    app = web.Application()
+    app.router.add_get("/t", chat)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/t") as r:
+            got = 0
+            for _ in range(20):
+                got += len(await r.content.read(4096))
+                await asyncio.sleep(0.05)
+            # Reading slowly for a second: the relay pulled at most socket buffers' worth ahead
+            # and the emulator is still writing, not finished into an unbounded buffer.
+            assert len(streams[0].text_so_far) > 100_000, streams[0].text_so_far[:80]
+            assert fake.streams_completed == 0 and fake.streams_open == 1
+            ahead = len(streams[0].text_so_far) - got
+            assert ahead < 70_000_000
+    finally:
+        await runner.cleanup()
+    await _wait_closed(fake)
+    assert fake.streams_open == 0
