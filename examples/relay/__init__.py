@@ -1,0 +1,1 @@
+"""A chat page relaying Fini's streamed answers token by token (``python -m examples.relay``)."""
