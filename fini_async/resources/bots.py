@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from .._batch import BatchResult, run_many
 from .._config import TimeoutTypes
 from .._exceptions import ValidationError
 from .._models import Answer, Lenient, Message, encode, ms_to_datetime
@@ -244,6 +245,35 @@ class BotsResource(Resource):
             history=body.messageHistory,
             max_retries=retries,
             on_complete=_on_complete,
+        )
+
+    def ask_many(
+        self,
+        questions: Iterable[str | Mapping[str, Any]] | AsyncIterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = 32,
+        rate_limit: float | None = None,
+        ordered: bool = False,
+        **ask_kwargs: Any,
+    ) -> AsyncIterator[BatchResult[Answer]]:
+        """Answer many questions concurrently; yield one ``BatchResult`` per input.
+
+        Items are strings or mappings of ``ask_question`` arguments (``{"question": ..., ...}``)
+        overriding ``ask_kwargs``. Inputs are pulled lazily; at most ``concurrency`` are in
+        flight or buffered. A failed item carries its exception in ``error``; the batch goes on.
+        Close the iterator (``contextlib.aclosing``) when breaking out early to cancel requests
+        in flight. Raises ValidationError (on first iteration) for a bad ``concurrency`` or
+        ``rate_limit``.
+        """
+
+        async def one(item: str | Mapping[str, Any]) -> Answer:
+            if isinstance(item, str):
+                return await self.ask_question(item, **ask_kwargs)
+            options = {**ask_kwargs, **item}
+            return await self.ask_question(**options)
+
+        return run_many(
+            one, questions, concurrency=concurrency, rate_limit=rate_limit, ordered=ordered
         )
 
     def chat(self, instruction: str | None = None, **defaults: Any) -> Chat:
