@@ -10,6 +10,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BulkDeleteError,
     ClientStateError,
     ConfigurationError,
     ConflictError,
@@ -36,9 +37,18 @@ from ._models import (
     StreamEvent,
     UnknownEvent,
 )
+from ._pagination import AsyncPaginator, ItemIterator, Page, PageIterator
 from ._streaming import AnswerStream
 from ._version import __version__
 from .resources.bots import Bot, Chat
+from .resources.conversations import (
+    Conversation,
+    ConversationList,
+    ConversationPage,
+    Event,
+    UsedArticle,
+    UsedFolder,
+)
 from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
 from .sharely import (
     SharelyBackgroundJob,
@@ -65,17 +75,24 @@ __all__ = [
     "AnswerDelta",
     "AnswerMetadata",
     "AnswerStream",
+    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
     "Bot",
+    "BulkDeleteError",
     "Chat",
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
+    "Conversation",
+    "ConversationList",
+    "ConversationPage",
+    "Event",
     "FiniClient",
     "FiniError",
     "FunctionCall",
     "InternalServerError",
+    "ItemIterator",
     "JobError",
     "JobFailedError",
     "JobStatus",
@@ -85,6 +102,8 @@ __all__ = [
     "Message",
     "NotAcceptableError",
     "NotFoundError",
+    "Page",
+    "PageIterator",
     "PermissionDeniedError",
     "RateLimitError",
     "SharelyBackgroundJob",
@@ -104,6 +123,8 @@ __all__ = [
     "Timeout",
     "UnknownEvent",
     "UnprocessableEntityError",
+    "UsedArticle",
+    "UsedFolder",
     "ValidationError",
     "__version__",
 ]

@@ -21,6 +21,7 @@ from ._config import (
 from ._exceptions import ConfigurationError
 from ._transport import Transport
 from .resources.bots import BotsResource
+from .resources.conversations import ConversationsResource
 from .resources.knowledge import KnowledgeResource
 
 __all__ = ["FiniClient"]
@@ -90,6 +91,7 @@ class FiniClient:
             max_retry_after=max_retry_after,
         )
         self.bots = BotsResource(self, self._transport)
+        self.conversations = ConversationsResource(self, self._transport)
         self.knowledge = KnowledgeResource(self, self._transport)
 
     def __repr__(self) -> str:

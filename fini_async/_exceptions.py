@@ -13,6 +13,7 @@ Everything the SDK raises on purpose derives from :class:`FiniError`::
     │   │   ├── PermissionDeniedError       403
     │   │   ├── NotFoundError               404
     │   │   ├── NotAcceptableError          406 (bulk deletes that were partly refused)
+    │   │   │   └── BulkDeleteError         406 from some calls of a split bulk delete
     │   │   ├── ConflictError               409
     │   │   ├── UnprocessableEntityError    422
     │   │   ├── RateLimitError              429
@@ -43,6 +44,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BulkDeleteError",
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
@@ -154,6 +156,42 @@ class NotFoundError(APIStatusError):
 
 class NotAcceptableError(APIStatusError):
     """406: some ids of a bulk call were inaccessible (the others were processed anyway)."""
+
+
+class BulkDeleteError(NotAcceptableError):
+    """406 from one or more calls of a bulk delete split into several calls. Every call was made;
+    in each refused call the accessible ids were deleted anyway. ``failed_calls`` holds the ids
+    of each refused call (``failed_ids`` all of them), ``call_numbers`` their 1-based positions
+    among ``total_calls`` calls, and ``errors`` each call's own :class:`NotAcceptableError`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failed_calls: list[list[str]],
+        call_numbers: list[int],
+        total_calls: int,
+        errors: list[APIStatusError],
+    ) -> None:
+        first = errors[0] if errors else None
+        super().__init__(
+            message,
+            status_code=406,
+            body=first.body if first is not None else None,
+            request_id=first.request_id if first is not None else None,
+            method=first.method if first is not None else "",
+            url=first.url if first is not None else "",
+            headers=first.headers if first is not None else None,
+        )
+        self.failed_calls = failed_calls
+        self.call_numbers = call_numbers
+        self.total_calls = total_calls
+        self.errors = errors
+
+    @property
+    def failed_ids(self) -> list[str]:
+        """The ids of every refused call (some of them may have been deleted)."""
+        return [i for call in self.failed_calls for i in call]
 
 
 class ConflictError(APIStatusError):
