@@ -4,6 +4,7 @@ It speaks real HTTP on loopback: run it in-process (``async with FakeFini() as f
 standalone (``python -m fini_async.testing`` or ``fini-async emulator``)."""
 
 from ._fini import READ_KEY, WRITE_KEY, FakeFini
+from ._fini_conversations import FakeConversation, FakeConversations, conversations_of
 from ._fini_knowledge import FakeJob, FakeKnowledge, knowledge_of
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Fault
@@ -14,11 +15,14 @@ __all__ = [
     "WRITE_KEY",
     "Article",
     "EmulatorServer",
+    "FakeConversation",
+    "FakeConversations",
     "FakeFini",
     "FakeJob",
     "FakeKnowledge",
     "FakeSharely",
     "Fault",
     "KnowledgeBase",
+    "conversations_of",
     "knowledge_of",
 ]
