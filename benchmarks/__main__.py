@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +43,22 @@ IMPORT_MODULES = {
     "httpx": "httpx",
     "openai": "openai",
 }
+
+
+def child_env() -> dict[str, str]:
+    """Environment for child interpreters: bytecode caching on, as for an installed package.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (as in some dev shells) the in-tree ``fini_async``
+    would be recompiled from source on every import while site-packages load ``.pyc`` files,
+    adding tens of ms to its import time. Caches go to a temp dir, not into the source tree.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "fini-async-bench-pycache")
+    return env
+
+
+_CHILD_ENV = child_env()
 
 
 def _csv(value: str) -> list[str]:
@@ -93,6 +110,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="FLAVOURS",
         help="cProfile these flavours on run 1; writes results/profile-*.txt",
     )
+    p.add_argument(
+        "--import-samples",
+        type=int,
+        default=3,
+        help="timed imports per module per run (interleaved; all samples enter the median)",
+    )
     p.add_argument("--timeout", type=float, default=600, help="per-child timeout, seconds")
     p.add_argument("--output-dir", default=RESULTS_DIR)
     p.add_argument("--no-write", action="store_true", help="do not write results files")
@@ -115,7 +138,13 @@ def run_child(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "benchmarks._workloads", json.dumps(spec)]
     try:
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT, check=False
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO_ROOT,
+            check=False,
+            env=_CHILD_ENV,
         )
     except subprocess.TimeoutExpired:
         return {"ok": False, "error": f"timeout after {timeout:.0f}s"}
@@ -128,24 +157,32 @@ def run_child(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
 
 
 _IMPORT_CODE = "import time; t = time.perf_counter(); import {mod}; print(time.perf_counter() - t)"
+#: pseudo-module for the import workload: ``import fini_async`` with aiohttp already imported,
+#: i.e. fini_async's own cost over aiohttp's, measured in one interpreter (far less noisy than
+#: the difference of two separate medians).
+OVER_AIOHTTP = "fini_async+"
 
 
 def time_import(module: str) -> tuple[float | None, str | None]:
+    code = _IMPORT_CODE.format(mod=module.rstrip("+"))
+    if module == OVER_AIOHTTP:
+        code = "import aiohttp; " + code
     proc = subprocess.run(
-        [sys.executable, "-c", _IMPORT_CODE.format(mod=module)],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
         check=False,
         timeout=120,
+        env=_CHILD_ENV,
     )
     if proc.returncode:
         return None, (proc.stderr.strip().splitlines() or ["failed"])[-1][:300]
     return float(proc.stdout.strip().splitlines()[-1]), None
 
 
-def import_breakdown(module: str, limit: int = 12) -> list[dict[str, Any]]:
-    """Direct children of ``module`` in ``-X importtime`` output, by cumulative time."""
+def import_breakdown(module: str, limit: int = 10) -> dict[str, float]:
+    """``-X importtime`` self time of ``import module``, summed per top-level package (ms)."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         capture_output=True,
@@ -153,28 +190,21 @@ def import_breakdown(module: str, limit: int = 12) -> list[dict[str, Any]]:
         cwd=REPO_ROOT,
         check=False,
         timeout=120,
+        env=_CHILD_ENV,
     )
-    rows: list[dict[str, Any]] = []
+    per_package: dict[str, float] = {}
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
         parts = line[len("import time:") :].split("|")
         try:
-            self_us, cum_us = int(parts[0]), int(parts[1])
+            self_us = int(parts[0])
         except ValueError:
             continue
-        name = parts[2]
-        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
-        if depth <= 1:
-            rows.append(
-                {
-                    "module": name.strip(),
-                    "depth": depth,
-                    "self_ms": self_us / 1000,
-                    "cumulative_ms": cum_us / 1000,
-                }
-            )
-    return sorted(rows, key=lambda r: -float(r["cumulative_ms"]))[:limit]
+        package = parts[2].strip().split(".")[0]
+        per_package[package] = per_package.get(package, 0.0) + self_us / 1000
+    top = sorted(per_package.items(), key=lambda kv: -kv[1])[:limit]
+    return {name: round(ms, 1) for name, ms in top}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -222,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         and importlib.util.find_spec(m) is not None
     ]
+    if "fini_async" in import_mods:
+        import_mods.append(OVER_AIOHTTP)
 
     info = machine_info()
     print(f"Machine: {machine_line(info)}")
@@ -279,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         )
                         measurements.append(m)
                         _progress(m, wl.unit)
-            for mod in import_mods:
+            for mod in [m for _ in range(args.import_samples) for m in import_mods]:
                 secs, err = time_import(mod)
                 measurements.append(
                     Measurement(
@@ -303,7 +335,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets = evaluate_targets(summaries)
     extra: dict[str, Any] = {"skipped": skipped}
     if "fini_async" in import_mods:
-        extra["import_breakdown"] = {m: import_breakdown(m) for m in ("fini_async", "aiohttp")}
+        breakdown = {m: import_breakdown(m) for m in ("fini_async", "aiohttp")}
+        extra["import_breakdown_ms"] = breakdown
+        top = ", ".join(f"{k} {v:.0f}" for k, v in breakdown["fini_async"].items())
+        notes.append(f"import fini_async, -X importtime self ms by package (one run): {top}")
     if any(s.server_util is not None and s.server_util > 0.85 for s in summaries):
         notes.append("server CPU > 85% of wall time in some rows: those rows may be server-bound")
     notes.append(f"total benchmark time {time.perf_counter() - started:.0f}s")
