@@ -19,6 +19,7 @@ from ._config import (
     env,
 )
 from ._exceptions import ConfigurationError
+from ._ratelimit import check_rate
 from ._transport import Transport
 from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
@@ -64,6 +65,9 @@ class FiniClient:
     created inside the running event loop on first use, and the client is bound to that loop.
     Use ``async with FiniClient() as client:`` or call ``await client.aclose()``. A ``session``
     you pass in is used as is and never closed by the client.
+
+    ``rate_limit`` caps the client's requests per second (every attempt of every call, shared by
+    all the tasks using this client: a token bucket).
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class FiniClient:
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        rate_limit: float | None = None,
     ) -> None:
         self.base_url = base_url or env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
         self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
@@ -89,6 +94,7 @@ class FiniClient:
             default_headers=default_headers,
             session=session,
             max_retry_after=max_retry_after,
+            rate_limit=check_rate(rate_limit),
         )
         self.bots = BotsResource(self, self._transport)
         self.conversations = ConversationsResource(self, self._transport)
@@ -96,6 +102,12 @@ class FiniClient:
 
     def __repr__(self) -> str:
         return f"FiniClient(base_url={self.base_url!r})"
+
+    @property
+    def rate_limit(self) -> float | None:
+        """The client's cap on requests per second (None: no cap)."""
+        bucket = self._transport.rate_limiter
+        return bucket.rate if bucket is not None else None
 
     @property
     def max_retries(self) -> int:

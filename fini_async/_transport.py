@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import aiohttp
@@ -36,6 +37,7 @@ from ._exceptions import (
     make_status_error,
 )
 from ._logging import logger, setup_from_env
+from ._ratelimit import TokenBucket
 from ._retry import (
     RETRY_STATUSES_SAFE,
     RETRY_STATUSES_UNSAFE,
@@ -43,7 +45,7 @@ from ._retry import (
     parse_retry_after,
 )
 
-__all__ = ["Auth", "Response", "StreamResponse", "Transport"]
+__all__ = ["AttemptHook", "Auth", "Response", "StreamResponse", "Transport", "attempt_hook"]
 
 _REQUEST_ID_HEADERS = (
     "x-request-id",
@@ -77,6 +79,21 @@ class Auth(Protocol):
 
     async def on_unauthorized(self, transport: Transport, sent: Mapping[str, str]) -> bool:
         """A 401 came back for ``sent``: refresh and return True to try once more."""
+
+
+class AttemptHook(Protocol):
+    """Paces and observes every attempt made in a context (see :data:`attempt_hook`)."""
+
+    async def before_attempt(self) -> None:
+        """Wait until this attempt may go out (a rate limit, a Retry-After pause)."""
+
+    def after_attempt(self, status: int | None, retry_after: float | None) -> None:
+        """An attempt ended with ``status`` (None: no response) and the server's Retry-After."""
+
+
+#: Set in a task's context (a batch does, for its workers) to pace and observe each attempt of
+#: each request made from that context, retries included. The transport reads it once per request.
+attempt_hook: ContextVar[AttemptHook | None] = ContextVar("fini_async_attempt_hook", default=None)
 
 
 class Response:
@@ -172,6 +189,7 @@ class Transport:
         backoff_initial: float = DEFAULT_BACKOFF_INITIAL,
         backoff_max: float = DEFAULT_BACKOFF_MAX,
         user_agent: str = USER_AGENT,
+        rate_limit: float | TokenBucket | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValidationError("max_retries must be >= 0", field="max_retries")
@@ -202,6 +220,12 @@ class Transport:
         self._closed = False
         self._dynamic_auth = False
         self._aiohttp_timeouts: dict[tuple[Timeout, bool], aiohttp.ClientTimeout] = {}
+        #: Paces every attempt of every request of this transport (shared by all callers).
+        self.rate_limiter: TokenBucket | None = (
+            rate_limit
+            if rate_limit is None or isinstance(rate_limit, TokenBucket)
+            else TokenBucket(rate_limit)
+        )
         setup_from_env()
 
     def __repr__(self) -> str:
@@ -410,8 +434,14 @@ class Transport:
         attempt = 0
         reauthorized = False
         log = logger.isEnabledFor(logging.DEBUG)
+        hook = attempt_hook.get()
+        bucket = self.rate_limiter
         while True:
             attempt += 1
+            if bucket is not None:
+                await bucket.acquire()
+            if hook is not None:
+                await hook.before_attempt()
             sent_headers = headers
             if dynamic:
                 sent_headers = {**headers, **(await self.auth.headers(self))}
@@ -423,6 +453,9 @@ class Transport:
                 )
             except _Attempt as failed:
                 err = failed.error
+                if hook is not None:
+                    status_code = err.status_code if isinstance(err, APIStatusError) else None
+                    hook.after_attempt(status_code, getattr(err, "retry_after", None))
                 if log:
                     what = getattr(err, "status_code", None) or type(err).__name__
                     logger.debug(
@@ -450,6 +483,8 @@ class Transport:
                 delay = failed.delay if failed.delay is not None else next(delays)
                 await asyncio.sleep(delay)
                 continue
+            if hook is not None:
+                hook.after_attempt(result.status, None)
             if log:
                 logger.debug(
                     "%s %s -> %s attempt=%d elapsed=%.1fms",
