@@ -30,7 +30,9 @@ class FakeFini(EmulatorServer):
     workspace keys (``WRITE_KEY`` with read and write scopes, ``READ_KEY`` with read only), counts
     calls per route (``fake.calls["ask-question"]``) and injects faults (``fail_next``,
     ``drop_next``, ``add_latency``, ``cut_stream_after``, ``stall_stream_after``,
-    ``error_in_stream_after``, ``malformed_line_after``).
+    ``error_in_stream_after``, ``malformed_line_after``). ``rate_limit=200`` admits 200 calls
+    in any second and answers the rest 429 with Retry-After (``set_rate_limit`` changes it;
+    ``fake.rate_limited`` counts the refusals).
 
     Streams: ``stream_format`` is ``"sse"`` (blank line after each event), ``"sse-crlf"``,
     ``"lines"`` (``data:`` lines with no blank lines) or ``"ndjson"``; ``stream_done`` ends with
@@ -48,6 +50,7 @@ class FakeFini(EmulatorServer):
         stream_format: str = "sse",
         stream_done: bool = True,
         chunk_delay: float = 0.0,
+        rate_limit: int | None = None,
     ) -> None:
         self.kb = KnowledgeBase(articles)
         self.keys: dict[str, set[str]] = (
@@ -63,6 +66,8 @@ class FakeFini(EmulatorServer):
         self.stream_disconnects = 0
         self.state: dict[str, Any] = collections.defaultdict(dict)
         super().__init__(host=host, port=port)
+        if rate_limit is not None:
+            self.set_rate_limit(rate_limit)
 
     def build_app(self) -> web.Application:
         app = super().build_app()

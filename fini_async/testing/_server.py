@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -77,6 +78,11 @@ class EmulatorServer:
         self.latency: dict[str, float] = {}
         #: The headers of the last request seen on each route.
         self.last_headers: dict[str, dict[str, str]] = {}
+        #: Calls answered 429 by the rate limit, per route.
+        self.rate_limited: collections.Counter[str] = collections.Counter()
+        self._rate_limit: int | None = None
+        self._rate_window = 1.0
+        self._admitted: collections.deque[float] = collections.deque()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self.app = self.build_app()
@@ -216,6 +222,32 @@ class EmulatorServer:
         """The next stream sends a line that is not JSON after ``events`` events."""
         self._stream_faults.append(StreamFault(after=events, malformed=True))
 
+    def set_rate_limit(self, requests: int | None, *, per: float = 1.0) -> None:
+        """Admit at most ``requests`` calls (all routes together) in any ``per`` seconds, like an
+        API gateway's sliding window; others get 429 with ``Retry-After`` (whole seconds, as the
+        RFC says) and ``retry-after-ms`` (exact), counted in :attr:`rate_limited`. None lifts it.
+        """
+        if requests is not None and (requests < 1 or per <= 0):
+            raise ValueError("rate limit needs requests >= 1 and per > 0")
+        self._rate_limit = requests
+        self._rate_window = per
+        self._admitted.clear()
+
+    def _over_rate_limit(self) -> float | None:
+        """None to admit this call, else the seconds until one would be admitted."""
+        limit = self._rate_limit
+        if limit is None:
+            return None
+        now = asyncio.get_running_loop().time()
+        admitted = self._admitted
+        horizon = now - self._rate_window
+        while admitted and admitted[0] <= horizon:
+            admitted.popleft()
+        if len(admitted) < limit:
+            admitted.append(now)
+            return None
+        return admitted[0] - horizon
+
     def take_stream_fault(self) -> StreamFault | None:
         return self._stream_faults.popleft() if self._stream_faults else None
 
@@ -226,6 +258,16 @@ class EmulatorServer:
         route = request.match_info.route.name or request.path
         self.calls[route] += 1
         self.last_headers[route] = dict(request.headers)
+        wait = self._over_rate_limit() if self._rate_limit is not None else None
+        if wait is not None:
+            self.rate_limited[route] += 1
+            message = f"rate limit of {self._rate_limit} requests per {self._rate_window:g}s"
+            body = self.error_body(429, message + " exceeded")
+            headers = {
+                "Retry-After": str(max(1, math.ceil(wait))),
+                "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
+            }
+            return json_response(body, status=429, headers=headers)
         delay = self.latency.get(route)
         if delay:
             await asyncio.sleep(delay)
