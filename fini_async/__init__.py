@@ -1,5 +1,6 @@
 """fini-async: the asyncio-first Python SDK for Fini and Sharely."""
 
+from ._batch import Batch, BatchProgress, BatchResult
 from ._client import FiniClient
 from ._config import DEFAULT_TIMEOUT, Timeout
 from ._exceptions import (
@@ -40,7 +41,7 @@ from ._models import (
 from ._pagination import AsyncPaginator, ItemIterator, Page, PageIterator
 from ._streaming import AnswerStream
 from ._version import __version__
-from .resources.bots import Bot, Chat
+from .resources.bots import AskRequest, Bot, Chat
 from .resources.conversations import (
     Conversation,
     ConversationList,
@@ -75,9 +76,13 @@ __all__ = [
     "AnswerDelta",
     "AnswerMetadata",
     "AnswerStream",
+    "AskRequest",
     "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
+    "BatchProgress",
+    "BatchResult",
     "Bot",
     "BulkDeleteError",
     "Chat",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .._batch import BatchResult, run_many
+from .._batch import Batch, BatchProgress
 from .._config import TimeoutTypes
 from .._exceptions import ValidationError
 from .._models import Answer, Lenient, Message, encode, ms_to_datetime
@@ -16,12 +17,60 @@ from .._streaming import AnswerStream
 from .._validate import mapping, non_empty_str, number_in, one_of, scalar_mapping, str_list
 from ._base import Resource
 
-__all__ = ["MESSAGE_ROLES", "AskQuestionBody", "Bot", "BotsResource", "Chat"]
+__all__ = ["MESSAGE_ROLES", "AskQuestionBody", "AskRequest", "Bot", "BotsResource", "Chat"]
 
 ASK_PATH = "/v2/bots/ask-question"
 BOTS_PATH = "/v2/bots/public"
 #: The roles ask-question accepts in ``messageHistory``.
 MESSAGE_ROLES = ("system", "user", "assistant", "function")
+
+
+#: The keyword arguments of ``ask_question`` (what a batch item may set).
+_ASK_OPTIONS = frozenset(
+    {
+        "message_history",
+        "instruction",
+        "temperature",
+        "stop",
+        "categories",
+        "user_attributes",
+        "functions",
+        "function_call",
+        "timeout",
+        "max_retries",
+        "extra_headers",
+    }
+)
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """One question of a batch with its own options (``ask_question``'s keyword arguments), e.g.
+    ``AskRequest("How do I cancel?", instruction="Be brief.", id="ticket-17")``. ``id`` is
+    yours, for pairing results with your records; it is never sent."""
+
+    question: str
+    message_history: Iterable[Message | Mapping[str, Any]] | None = None
+    instruction: str | None = None
+    temperature: float | None = None
+    stop: str | Sequence[str] | None = None
+    categories: Sequence[str] | None = None
+    user_attributes: Mapping[str, str | int | float | bool] | None = None
+    functions: Sequence[Mapping[str, Any]] | None = None
+    function_call: str | Mapping[str, Any] | None = None
+    timeout: TimeoutTypes = None
+    max_retries: int | None = None
+    extra_headers: Mapping[str, str] | None = None
+    id: Any = field(default=None, compare=False)
+
+    def options(self) -> dict[str, Any]:
+        """The ``ask_question`` arguments this request sets (None = not set)."""
+        out: dict[str, Any] = {"question": self.question}
+        for name in _ASK_OPTIONS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
 
 
 class AskQuestionBody(msgspec.Struct, omit_defaults=True):
@@ -249,31 +298,73 @@ class BotsResource(Resource):
 
     def ask_many(
         self,
-        questions: Iterable[str | Mapping[str, Any]] | AsyncIterable[str | Mapping[str, Any]],
+        questions: Iterable[str | AskRequest | Mapping[str, Any]]
+        | AsyncIterable[str | AskRequest | Mapping[str, Any]],
         *,
         concurrency: int = 32,
         rate_limit: float | None = None,
         ordered: bool = False,
+        adaptive: bool = True,
+        total: int | None = None,
+        on_progress: Callable[[BatchProgress], object] | None = None,
         **ask_kwargs: Any,
-    ) -> AsyncIterator[BatchResult[Answer]]:
-        """Answer many questions concurrently; yield one ``BatchResult`` per input.
+    ) -> Batch[Answer]:
+        """Answer many questions concurrently: a :class:`Batch` yielding one ``BatchResult`` per
+        input (``.index``, and ``.answer`` or ``.error``) as each finishes, or in input order
+        with ``ordered=True`` (buffering at most ``concurrency`` results).
 
-        Items are strings or mappings of ``ask_question`` arguments (``{"question": ..., ...}``)
-        overriding ``ask_kwargs``. Inputs are pulled lazily; at most ``concurrency`` are in
-        flight or buffered. A failed item carries its exception in ``error``; the batch goes on.
-        Close the iterator (``contextlib.aclosing``) when breaking out early to cancel requests
-        in flight. Raises ValidationError (on first iteration) for a bad ``concurrency`` or
-        ``rate_limit``.
+        Inputs are strings, :class:`AskRequest` objects or mappings of ``ask_question``
+        arguments, whose options override ``ask_kwargs``; they are pulled lazily, so at most
+        ``concurrency`` are in flight or buffered. A failed item carries its exception and the
+        batch goes on. ``rate_limit`` caps this batch's requests per second (the client's own
+        ``rate_limit`` applies too). With ``adaptive`` (the default) the batch halves its
+        concurrency and paces its requests when the server answers 429, then raises them again
+        as calls succeed. ``batch.progress`` (and ``on_progress``, called with it after each
+        result) tells how far it got; ``total`` sizes it when the input has no ``len()``.
+
+        Use ``async with client.bots.ask_many(...) as batch: async for r in batch`` to cancel
+        what is in flight deterministically on exit. Raises ValidationError at once for a bad
+        ``concurrency``, ``rate_limit`` or ``ask_kwargs``.
         """
+        request_only = {"timeout", "max_retries", "extra_headers"}
+        unknown = set(ask_kwargs) - _ASK_OPTIONS
+        if unknown:
+            raise ValidationError(
+                f"unknown ask_question option(s): {', '.join(sorted(unknown))}",
+                field=sorted(unknown)[0],
+            )
+        checked = {k: v for k, v in ask_kwargs.items() if k not in request_only}
+        build_body("x", **checked)  # check the shared options now, before any request
 
-        async def one(item: str | Mapping[str, Any]) -> Answer:
+        async def one(item: str | AskRequest | Mapping[str, Any]) -> Answer:
             if isinstance(item, str):
                 return await self.ask_question(item, **ask_kwargs)
-            options = {**ask_kwargs, **item}
-            return await self.ask_question(**options)
+            if isinstance(item, AskRequest):
+                return await self.ask_question(**{**ask_kwargs, **item.options()})
+            if isinstance(item, Mapping):
+                options = {k: v for k, v in item.items() if k != "id"}
+                extra = set(options) - _ASK_OPTIONS - {"question"}
+                if extra:
+                    raise ValidationError(
+                        f"unknown ask_question option(s): {', '.join(sorted(extra))}",
+                        field=sorted(extra)[0],
+                    )
+                return await self.ask_question(**{**ask_kwargs, **options})
+            raise ValidationError(
+                "each question must be a str, an AskRequest or a mapping, "
+                f"got {type(item).__name__}",
+                field="question",
+            )
 
-        return run_many(
-            one, questions, concurrency=concurrency, rate_limit=rate_limit, ordered=ordered
+        return Batch(
+            one,
+            questions,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            ordered=ordered,
+            adaptive=adaptive,
+            total=total,
+            on_progress=on_progress,
         )
 
     def chat(self, instruction: str | None = None, **defaults: Any) -> Chat:
