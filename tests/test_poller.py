@@ -118,9 +118,12 @@ async def test_1000_waiters_share_one_call_per_chunk_per_tick() -> None:
     # every tick polled all 1,000 pending ids in ceil(1000 / 100) = 10 calls, never one per waiter
     assert poller.ticks >= 1
     assert sum(calls for _, calls in poller.tick_log) == len(table.batches) < 1000
-    assert poller.tick_log[0] == (1000, 10)
+    # (a loaded machine may tick once before the last waiters registered)
+    assert (1000, 10) in poller.tick_log
     assert all(calls == math.ceil(n / 100) for n, calls in poller.tick_log)
-    assert [len(b) for b in table.batches[:10]] == [100] * 10
+    first_full = poller.tick_log.index((1000, 10))
+    calls_before = sum(calls for _, calls in poller.tick_log[:first_full])
+    assert [len(b) for b in table.batches[calls_before : calls_before + 10]] == [100] * 10
     assert all(len(b) <= 100 for b in table.batches)
     await settle(poller)
     assert not poller.running
