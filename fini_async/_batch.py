@@ -28,7 +28,7 @@ from ._exceptions import ClientStateError, ValidationError
 from ._ratelimit import TokenBucket, check_rate
 from ._transport import attempt_hook
 
-__all__ = ["Batch", "BatchProgress", "BatchResult", "run_many"]
+__all__ = ["Batch", "BatchProgress", "BatchResult"]
 
 T = TypeVar("T")
 
@@ -461,23 +461,3 @@ class Batch(Generic[T]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def run_many(
-    call: Callable[[Any], Awaitable[T]],
-    items: Iterable[Any] | AsyncIterable[Any],
-    *,
-    concurrency: int = 32,
-    rate_limit: float | None = None,
-    ordered: bool = False,
-    adaptive: bool = True,
-) -> Batch[T]:
-    """A :class:`Batch` running ``call`` on each item."""
-    return Batch(
-        call,
-        items,
-        concurrency=concurrency,
-        rate_limit=rate_limit,
-        ordered=ordered,
-        adaptive=adaptive,
-    )

@@ -19,7 +19,6 @@ from fini_async import (
     RateLimitError,
     ValidationError,
 )
-from fini_async._batch import run_many
 from fini_async._ratelimit import TokenBucket
 from fini_async.testing import FakeFini
 
@@ -96,7 +95,7 @@ async def test_ordered_lazy_and_per_item_errors() -> None:
         return i * 2
 
     seen = []
-    async for r in run_many(call, gen(), concurrency=8, ordered=True):
+    async for r in Batch(call, gen(), concurrency=8, ordered=True):
         seen.append(r)
         # in flight + buffered <= concurrency, plus the one the feeder holds
         assert pulled <= r.index + 1 + 8 + 1
@@ -115,7 +114,7 @@ async def test_ordered_buffers_at_most_concurrency_behind_a_slow_head() -> None:
             await head_release.wait()
         return i
 
-    async with run_many(call, range(100), concurrency=5, ordered=True) as batch:
+    async with Batch(call, range(100), concurrency=5, ordered=True) as batch:
         with anyio.fail_after(5):
             first = asyncio.ensure_future(batch.__anext__())
             while len(started) < 5:  # noqa: ASYNC110
@@ -134,7 +133,7 @@ async def test_unordered_yields_as_they_finish() -> None:
         await anyio.sleep(0.2 if i == 0 else 0)
         return i
 
-    order = [r.index async for r in run_many(call, range(6), concurrency=6)]
+    order = [r.index async for r in Batch(call, range(6), concurrency=6)]
     assert order[-1] == 0 and sorted(order) == list(range(6))
 
 
@@ -149,7 +148,7 @@ async def test_input_failure_is_raised_after_the_finished_results() -> None:
 
     got = []
     with pytest.raises(KeyError, match="broken input"):
-        async for r in run_many(call, items(), concurrency=4):
+        async for r in Batch(call, items(), concurrency=4):
             got.append(r.answer)
     assert sorted(got) == [1, 2]
 
@@ -170,7 +169,7 @@ async def test_async_with_exit_cancels_in_flight_and_leaves_nothing() -> None:
 
     baseline = _tasks()
     with anyio.fail_after(5):
-        async with run_many(call, range(100), concurrency=4) as batch:
+        async with Batch(call, range(100), concurrency=4) as batch:
             async for r in batch:
                 assert r.index == 0
                 break
@@ -191,7 +190,7 @@ async def test_bare_break_cancels_in_flight_when_the_batch_is_dropped() -> None:
         return i
 
     baseline = _tasks()
-    async for r in run_many(call, range(100), concurrency=4):
+    async for r in Batch(call, range(100), concurrency=4):
         assert r.index == 0
         break
     gc.collect()  # CPython frees the batch at once; PyPy and friends need a collection
@@ -205,7 +204,7 @@ async def test_cancelling_the_consumer_cancels_the_batch() -> None:
         return i
 
     baseline = _tasks()
-    batch = run_many(call, range(100), concurrency=8)
+    batch = Batch(call, range(100), concurrency=8)
     with anyio.move_on_after(0.2):
         async for _ in batch:
             pass
@@ -221,7 +220,7 @@ async def test_progress_callback_sees_every_result() -> None:
             raise ValueError(i)
         return i
 
-    batch = run_many(call, list(range(50)), concurrency=4)
+    batch = Batch(call, list(range(50)), concurrency=4)
     batch_results = [r async for r in Batch(call, range(50), on_progress=snapshots.append)]
     assert len(batch_results) == 50
     assert [p.completed for p in snapshots] == list(range(1, 51))
