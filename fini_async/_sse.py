@@ -55,11 +55,18 @@ class EventDecoder(Generic[T]):
 
     ``decode`` turns one payload into a value and raises ``msgspec.DecodeError`` when the payload
     is not (yet) a complete JSON value.
+
+    ``fast``, optional, is a msgspec decoder for the commonest payload, tried before ``decode``:
+    what it returns must be what ``decode`` would return for the same bytes. With it, runs of
+    plain ``data: {...}`` events are decoded in one ``decode_lines`` call. It must decode a flat
+    struct (scalar fields, ``forbid_unknown_fields``), so that no value it accepts can span two
+    lines; that is what makes the batch exactly equal to decoding line by line.
     """
 
     __slots__ = (
         "_decode",
         "_event",
+        "_fast",
         "_partial",
         "_pending",
         "_skip_lf",
@@ -69,8 +76,11 @@ class EventDecoder(Generic[T]):
         "retry_ms",
     )
 
-    def __init__(self, decode: Callable[[bytes], T]) -> None:
+    def __init__(
+        self, decode: Callable[[bytes], T], *, fast: msgspec.json.Decoder[Any] | None = None
+    ) -> None:
         self._decode = decode
+        self._fast = fast
         self._partial: list[bytes] = []  # pieces of the current unterminated line
         self._pending: list[bytes] = []  # data lines of the current event, not yet decodable
         self._event: str | None = None
@@ -132,33 +142,99 @@ class EventDecoder(Generic[T]):
             lines = [
                 (p[:-2] if p[-2:] == b"\r\n" else p[:-1]) if p[-1] == 10 else p[:-1] for p in pieces
             ]
-        else:
-            lines = chunk.split(b"\n")
-            rest = lines.pop()
-            if rest:
-                self._partial.append(rest)
+            self._lines(lines, out)
+            return out
+        end = chunk.rfind(b"\n") + 1
+        if end < len(chunk):
+            self._partial.append(chunk[end:])
+            if not end:
+                return out
+            chunk = chunk[:end]
+        if self._fast is not None:
+            chunk = self._batches(chunk, out)
+            if not chunk:
+                return out
+        lines = chunk.split(b"\n")
+        lines.pop()
         self._lines(lines, out)
         return out
 
+    def _batches(self, block: bytes, out: list[T | NamedEvent[T]]) -> bytes:
+        """Decode the runs of plain events (``data: {...}`` then a blank line) at the start of
+        ``block`` (whole LF-terminated lines) in one call each; return what is left for
+        :meth:`_lines`. Anything else (a first payload that is not ``fast``'s, an event name,
+        a comment, ``[DONE]``) goes line by line, one event at a time."""
+        fast = self._fast
+        assert fast is not None
+        for _ in range(3):  # a few tries per chunk: failed tries cost a pass over the chunk
+            if self._pending or self._event is not None:
+                return block
+            if block[:1] == b"\n":
+                block = block.lstrip(b"\n")  # blank lines with nothing pending: no-ops
+            if not block.startswith(b"data: {"):
+                return block
+            first = block.find(b"\n")
+            try:
+                fast.decode(block[6:first])  # a cheap check before a pass over the whole run
+            except msgspec.DecodeError:
+                end = block.find(b"\n\n") + 2  # the end of this event, or of the block
+                if end < 2:
+                    end = len(block)
+                self._lines(block[: end - 1].split(b"\n"), out)
+                if self.done:
+                    return b""
+                block = block[end:]
+                continue
+            stop = block.find(b"\n\ndata: [DONE]")
+            stop = block.rfind(b"\n\n") if stop < 0 else stop
+            if stop < 0:
+                return block
+            run = block[: stop + 2]
+            # Only lines "data: {...}" each followed by one blank line: as many lines as twice
+            # the number of such events.
+            count = run.count(b"\n\ndata: {") + 1
+            if run.count(b"\n") != 2 * count:
+                return block
+            try:
+                items = fast.decode_lines(run.replace(b"\n\ndata: ", b"\n")[6:])
+            except msgspec.DecodeError:
+                return block
+            if len(items) != count:  # some line held more than one value
+                return block
+            out += items
+            block = block[stop + 2 :]
+            if not block:
+                return block
+        return block
+
     def _lines(self, lines: list[bytes], out: list[T | NamedEvent[T]]) -> None:
         decode = self._decode
+        fast = decode if self._fast is None else self._fast.decode
         append = out.append
+        clean = not self._pending and self._event is None
         for line in lines:
-            if not line:
-                if self._pending:
-                    self._dispatch(out, final=True)
-                self._event = None
-                continue
-            # Fast path: a whole JSON object on one "data: " line, no event name, nothing pending.
-            if line[:7] == b"data: {" and not self._pending and self._event is None:
-                try:
-                    append(decode(line[6:]))
+            if clean:
+                # Nothing pending, no event name: a blank line is a no-op, and a whole JSON
+                # object on one "data: " line is the event.
+                if not line:
                     continue
-                except msgspec.DecodeError:
-                    pass
+                if line[:7] == b"data: {":
+                    try:
+                        append(fast(line[6:]))
+                        continue
+                    except msgspec.ValidationError:  # JSON, but not the commonest payload
+                        if fast is not decode:
+                            try:
+                                append(decode(line[6:]))
+                                continue
+                            except msgspec.DecodeError:
+                                pass
+                    except msgspec.DecodeError:
+                        pass
             self._line(line, out)
             if self.done:
                 return
+            clean = not self._pending and self._event is None
 
     def flush(self) -> list[T | NamedEvent[T]]:
         """End of input: decode what is left (an unterminated last line, an undispatched event)."""

@@ -161,7 +161,7 @@ class AnswerStream:
         self._max_retries = max_retries
         self._on_complete = on_complete
         self._resp: StreamResponse | None = None
-        self._decoder: EventDecoder[_Item] = EventDecoder(decode_payload)
+        self._decoder: EventDecoder[_Item] = EventDecoder(decode_payload, fast=_delta_decoder)
         self._items: list[Any] = []
         self._pos = 0
         self._finished = False
@@ -498,7 +498,7 @@ class AnswerStream:
             )
         if self._delivered == 0 and self._opens <= self._max_retries:
             # Nothing reached the caller yet: start over (ask-question is safe to repeat).
-            self._decoder = EventDecoder(decode_payload)
+            self._decoder = EventDecoder(decode_payload, fast=_delta_decoder)
             self._items, self._pos = [], 0
             self._resp = None
             self._closed = self._finished = False
