@@ -167,6 +167,10 @@ class AnswerStream:
         self._finished = False
         self._ok = False
         self._closed = False
+        # Closed by the user (aclose/close, maybe from another task): never reopened or retried.
+        self._aborted = False
+        self._opening: asyncio.Task[Any] | None = None  # the task waiting for the response
+        self._open_cancelled = False
         self._delivered = 0
         self._opens = 0
         self._parts: list[str] = []
@@ -197,11 +201,24 @@ class AnswerStream:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the response now (idempotent)."""
-        self._close()
+        """Close the response now (idempotent). From another task too: a reader waiting in the
+        stream then ends its loop (``StopAsyncIteration``; ``get_final_answer`` raises
+        :class:`StreamError`) and the request is never retried or sent again."""
+        self.close()
 
     def close(self) -> None:
         """Synchronous :meth:`aclose`, for ``finally`` blocks and callbacks."""
+        self._aborted = True
+        opening = self._opening
+        if opening is not None and not self._open_cancelled:
+            try:
+                current = asyncio.current_task()
+            except RuntimeError:
+                current = None
+            if opening is not current:
+                # Another task waits for the response: cancel that request (see _open).
+                self._open_cancelled = True
+                opening.cancel()
         self._close()
 
     @property
@@ -372,7 +389,23 @@ class AnswerStream:
         if self._closed:
             raise StreamError("the stream is closed", text=self.text_so_far)
         self._opens += 1
-        resp = await self._opener()
+        task = self._opening = asyncio.current_task()
+        try:
+            resp = await self._opener()
+        except asyncio.CancelledError:
+            if not self._open_cancelled or task is None:
+                raise
+            # close() from another task cancelled this request: take back that one cancellation
+            # and end quietly, unless this task was cancelled by someone else too.
+            uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+            if uncancel is not None and uncancel() > 0:
+                raise
+            return
+        finally:
+            self._opening = None
+        if self._aborted:  # closed by the user while the response arrived
+            resp.close()
+            return
         self._resp = resp
         self._idle = resp.timeout.stream_idle
         ctype = resp.headers.get("Content-Type", "")
@@ -388,8 +421,10 @@ class AnswerStream:
     async def _read_plain(self, resp: StreamResponse) -> None:
         try:
             body = await resp.raw.read()
-        except BaseException:
+        except BaseException as exc:
             self._close()
+            if self._aborted and isinstance(exc, (aiohttp.ClientError, OSError)):
+                return
             raise
         self._close(release=True)
         answer = _answer_lenient.decode(body, status=resp.status)
@@ -483,6 +518,8 @@ class AnswerStream:
         resp = self._resp
         method, url = (resp.method, resp.url) if resp is not None else ("POST", "")
         self._close()
+        if self._aborted:
+            return  # the user closed it (maybe from another task): the loop just ends
         if isinstance(exc, _IdleTimeout):
             cause: APIError = APITimeoutError(
                 f"no data for {self._idle}s (stream_idle timeout)",
