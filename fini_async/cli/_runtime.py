@@ -1,0 +1,97 @@
+"""Running a command: the client (real or an embedded emulator), the event loop, and turning a
+failure into one line on stderr and an exit status."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
+
+import anyio
+import click
+
+from .._client import FiniClient
+from .._config import env
+from .._exceptions import ConfigurationError
+from ._output import error_line, leaf_exception
+
+__all__ = ["EXIT_INTERRUPTED", "Settings", "fail", "open_client", "run"]
+
+T = TypeVar("T")
+
+#: The exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+#: Conversations the embedded emulator of ``--emulator`` starts with.
+EMULATOR_CONVERSATIONS = 20
+
+
+@dataclass
+class Settings:
+    """The group's global options, passed to every command as click's ``obj``."""
+
+    emulator: bool = False
+    debug: bool = False
+
+    def enable_debug_logging(self) -> None:
+        # The transport reads FINI_LOG when the first client is built, which is after this.
+        os.environ["FINI_LOG"] = "debug"
+
+
+@asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[FiniClient]:
+    """A client from ``FINI_API_KEY``/``FINI_BASE_URL``, or (``--emulator``) one pointed at an
+    emulator started in this process for the command's duration, with its test key."""
+    if settings.emulator:
+        from ..testing import FakeFini, conversations_of
+
+        async with FakeFini() as fake:
+            conversations_of(fake).seed_conversations(EMULATOR_CONVERSATIONS, span_days=6)
+            async with fake.client() as client:
+                yield client
+        return
+    if not env("FINI_API_KEY"):
+        raise ConfigurationError(
+            "FINI_API_KEY is not set: export FINI_API_KEY=<your key> (and FINI_BASE_URL if not "
+            "the production API), or add --emulator to try the command against an embedded "
+            "emulator"
+        )
+    async with FiniClient() as client:
+        yield client
+
+
+def fail(settings: Settings, exc: BaseException) -> NoReturn:
+    """Print ``exc`` as one line (and its traceback with ``--debug``) and exit with status 1."""
+    if settings.debug:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    click.echo(error_line(exc), err=True)
+    sys.exit(1)
+
+
+def run(settings: Settings, func: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``func`` in a fresh event loop. Ctrl-C cancels it (every ``async with`` closes what it
+    opened) and exits with status 130; an error prints one line and exits with status 1."""
+    try:
+        return anyio.run(func)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception as exc:
+        leaf = leaf_exception(exc)
+        if isinstance(leaf, (click.exceptions.Exit, click.ClickException)):
+            raise leaf from None
+        if isinstance(leaf, BrokenPipeError):
+            broken_pipe()
+        fail(settings, exc)
+
+
+def broken_pipe() -> NoReturn:
+    """stdout was closed by its reader (``| head``): stop quietly, as other commands do."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush of stdout cannot fail
+    sys.exit(1)
