@@ -18,10 +18,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from benchmarks._batch_workloads import batch_notes
 from benchmarks._clients import FLAVOURS, REPO_ROOT
 from benchmarks._report import (
     Measurement,
     evaluate_targets,
+    format_extra,
     machine_info,
     machine_line,
     render_markdown,
@@ -235,6 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         child_workloads.insert(0, "plain")
     for wname in child_workloads:
         for f in flavours:
+            only = WORKLOADS[wname].flavours
+            if only is not None and f not in only:
+                continue
             factor = FLAVOURS[f].scale_for(wname)
             if factor != 1.0:
                 notes.append(
@@ -308,6 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             server_cpu=res.get("server_cpu"),
                             error=res.get("error"),
                             unsupported=bool(res.get("unsupported")),
+                            extra=res.get("extra") or {},
                         )
                         measurements.append(m)
                         _progress(m, wl.unit)
@@ -333,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     units = {name: wl.unit for name, wl in WORKLOADS.items()}
     summaries = [s for s in summarize(measurements, units) if s.workload in args.workloads]
     targets = evaluate_targets(summaries)
+    notes += batch_notes(summaries)
     extra: dict[str, Any] = {"skipped": skipped}
     if "fini_async" in import_mods:
         breakdown = {m: import_breakdown(m) for m in ("fini_async", "aiohttp")}
@@ -369,9 +376,10 @@ def _progress(m: Measurement, unit: str) -> None:
         return
     thr = m.units / m.wall if m.wall else 0.0
     bad = "" if m.units == m.expected else f"  INCOMPLETE {m.units}/{m.expected}"
+    extra = f"  {format_extra(m.extra)}" if m.extra else ""
     print(
         f"{head} {thr:>10,.0f} {unit}/s  wall {m.wall:6.2f}s  "
-        f"rss {m.rss_peak / 2**20:5.1f} MiB{bad}",
+        f"rss {m.rss_peak / 2**20:5.1f} MiB{bad}{extra}",
         flush=True,
     )
 

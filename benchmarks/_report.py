@@ -36,6 +36,8 @@ class Measurement:
     server_cpu: float | None = None
     error: str | None = None
     unsupported: bool = False
+    #: workload-specific figures of this run (status calls, 429s, ...)
+    extra: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,6 +58,9 @@ class Summary:
     #: raw's CPU per unit / this flavour's: a noise-resistant companion of ``ratio``
     cpu_ratio: float | None = None
     errors: list[str] = field(default_factory=list)
+    #: median (and [min, max]) of each workload-specific figure over the good runs
+    extra: dict[str, float] = field(default_factory=dict)
+    extra_range: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +78,14 @@ class Target:
 
 def _median(xs: Sequence[float]) -> float:
     return statistics.median(xs) if xs else 0.0
+
+
+def _extras(good: Sequence[Measurement]) -> dict[str, list[float]]:
+    values: dict[str, list[float]] = {}
+    for m in good:
+        for key, value in m.extra.items():
+            values.setdefault(key, []).append(value)
+    return values
 
 
 def summarize(
@@ -124,6 +137,8 @@ def summarize(
                 cpu_per_unit_us=_median([m.cpu / m.units * 1e6 for m in good]),
                 server_util=_median(srv) if srv else None,
                 errors=errors,
+                extra={k: _median(v) for k, v in _extras(good).items()},
+                extra_range={k: [min(v), max(v)] for k, v in _extras(good).items()},
             )
         )
         if workload == "plain":  # the rss figure comes from the plain runs
@@ -281,7 +296,16 @@ HEADER = (
     "vs raw",
     "CPU vs raw",
 )
-ORDER = {"plain": 0, "streams": 1, "bigstream": 2, "rss": 3, "import": 4}
+ORDER = {
+    "plain": 0,
+    "streams": 1,
+    "bigstream": 2,
+    "rss": 3,
+    "import": 4,
+    "knowledge_jobs": 5,
+    "ask_many": 6,
+    "ask_many_limited": 7,
+}
 
 
 def _fmt_num(x: float) -> str:
@@ -331,6 +355,27 @@ def _row(s: Summary) -> tuple[str, ...]:
     )
 
 
+def format_extra(extra: dict[str, float]) -> str:
+    """``status calls 612, 429s 8, 429 0.4%``: a key ending in ``" %"`` is a percentage."""
+    parts = []
+    for key, value in extra.items():
+        if key.endswith(" %"):
+            parts.append(f"{key[:-2]} {value:.1f}%")
+        elif value == int(value):
+            parts.append(f"{key} {value:,.0f}")
+        else:
+            parts.append(f"{key} {_fmt_num(value)}")
+    return ", ".join(parts)
+
+
+def _table(summaries: Sequence[Summary], flavour_order: Sequence[str]) -> list[tuple[str, ...]]:
+    """Header and rows; an ``extra`` column only when some row has workload-specific figures."""
+    rows = _sorted(summaries, flavour_order)
+    if not any(s.extra for s in rows):
+        return [HEADER] + [_row(s) for s in rows]
+    return [(*HEADER, "extra")] + [(*_row(s), format_extra(s.extra)) for s in rows]
+
+
 def _sorted(summaries: Iterable[Summary], flavour_order: Sequence[str]) -> list[Summary]:
     fo = {f: i for i, f in enumerate(flavour_order)}
     return sorted(
@@ -342,8 +387,8 @@ def _sorted(summaries: Iterable[Summary], flavour_order: Sequence[str]) -> list[
 def render_text(
     summaries: Sequence[Summary], targets: Sequence[Target], flavour_order: Sequence[str]
 ) -> str:
-    rows = [HEADER] + [_row(s) for s in _sorted(summaries, flavour_order)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    rows = _table(summaries, flavour_order)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     if targets:
@@ -362,10 +407,11 @@ def render_markdown(
     notes: Sequence[str],
 ) -> str:
     out = ["# fini-async benchmarks", "", f"Machine: {machine_line(info)}", ""]
-    out.append("| " + " | ".join(HEADER) + " |")
-    out.append("|" + "---|" * len(HEADER))
-    for s in _sorted(summaries, flavour_order):
-        out.append("| " + " | ".join(c.replace("|", "/") for c in _row(s)) + " |")
+    header, *rows = _table(summaries, flavour_order)
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "---|" * len(header))
+    for row in rows:
+        out.append("| " + " | ".join(c.replace("|", "/") for c in row) + " |")
     if targets:
         out += [
             "",

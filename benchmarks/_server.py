@@ -160,6 +160,9 @@ def build_app() -> web.Application:
         "/v1/chat/completions",
         _handler(OPENAI_ANSWER, OPENAI_STREAM_HEAD, OPENAI_STREAM_CHUNK, OPENAI_STREAM_TAIL),
     )
+    from benchmarks._server_jobs import add_routes  # batch workloads (imports this module)
+
+    add_routes(app)
     return app
 
 

@@ -7,10 +7,9 @@ Each (flavour, workload, loop, run) measurement runs in a fresh interpreter::
 which prints one ``BENCH-RESULT {json}`` line. Fresh processes keep peak RSS
 (``ru_maxrss``) and import state clean and comparable between flavours.
 
-Extension point: add a :class:`Workload` to :data:`WORKLOADS`. Planned additions (another
-engineer): ``knowledge_jobs`` (10,000 knowledge jobs waited on at once) and ``ask_many``
-(a 2,000-question ``ask_many``); give them ``flavours=frozenset({"raw", "fini-async"})`` and
-add the matching server routes in ``_server.build_app``. A flavour method that raises
+Extension point: add a :class:`Workload` to :data:`WORKLOADS`. The batch workloads
+(``knowledge_jobs``, ``ask_many``, ``ask_many_limited``) live in ``_batch_workloads`` (routes in
+``_server_jobs``) and are registered below from their specs. A flavour method that raises
 ``NotImplementedError`` makes the runner report the pair as unsupported instead of failing.
 """
 
@@ -24,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from benchmarks._batch_workloads import BATCH_WORKLOADS
 from benchmarks._clients import FLAVOURS, Flavour
 
 QUESTION = "How do I upgrade?"
@@ -96,6 +96,8 @@ class Workload:
     #: flavours that implement it; ``None`` = all
     flavours: frozenset[str] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: figures the last run recorded beyond units/wall/CPU (status calls, 429s, ...)
+    extras: Callable[[], Mapping[str, float]] | None = None
 
     def params(self, flavour: type[Flavour], quick: bool) -> dict[str, int]:
         p = dict(self.quick if quick else self.full)
@@ -143,6 +145,9 @@ WORKLOADS: dict[str, Workload] = {
         ),
     )
 }
+
+#: knowledge_jobs, ask_many, ask_many_limited (raw and fini-async only)
+WORKLOADS.update((spec["name"], Workload(**spec)) for spec in BATCH_WORKLOADS)
 
 #: Workloads computed by the runner rather than by a child of their own.
 DERIVED_WORKLOADS: dict[str, str] = {
@@ -202,6 +207,7 @@ async def _measure(spec: Mapping[str, Any]) -> dict[str, Any]:
         "cpu": cpu,
         "rss_open": rss_open,
         "server_cpu": None if srv0 is None or srv1 is None else srv1 - srv0,
+        "extra": dict(workload.extras()) if workload.extras is not None else {},
     }
 
 
