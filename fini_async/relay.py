@@ -1,6 +1,8 @@
 """Relay an :class:`~fini_async.AnswerStream` to a browser: server-sent events, NDJSON or plain
 text chunks, as async iterators of bytes ready for ``aiohttp.web.StreamResponse`` or
-Starlette/FastAPI's ``StreamingResponse``; :func:`relay_to` does the whole aiohttp response.
+Starlette/FastAPI's ``StreamingResponse``; :func:`relay_to` does the whole aiohttp response and
+:func:`streaming_response` the whole Starlette/FastAPI one, each cancelling the upstream read as
+soon as the client disconnects.
 
 Each helper owns the stream: it closes it when it finishes, fails, or is closed itself. Iteration
 is pull-based, so a slow reader slows the upstream read instead of buffering without bound.
@@ -15,6 +17,7 @@ fails: a :class:`~fini_async.FiniError` is reported in band, anything else propa
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,8 @@ from ._models import AnswerDelta, AnswerMetadata, UnknownEvent
 
 if TYPE_CHECKING:
     from aiohttp import web
+    from starlette.responses import StreamingResponse
+    from starlette.types import Receive, Scope, Send
 
     from ._streaming import AnswerStream
 
@@ -35,6 +40,7 @@ __all__ = [
     "ndjson",
     "relay_to",
     "sse",
+    "streaming_response",
     "text_chunks",
 ]
 
@@ -116,6 +122,28 @@ async def text_chunks(
 _FORMATS = {"sse": SSE_MEDIA_TYPE, "ndjson": NDJSON_MEDIA_TYPE, "text": TEXT_MEDIA_TYPE}
 
 
+def _body(stream: AnswerStream, format: str) -> tuple[AsyncGenerator[bytes, None], str]:
+    """The body generator and media type for ``format``; ValueError (stream closed) if unknown."""
+    media = _FORMATS.get(format)
+    if media is None:
+        stream.close()
+        raise ValueError(f"format must be one of {sorted(_FORMATS)}")
+    if format == "sse":
+        return sse(stream), media
+    if format == "ndjson":
+        return ndjson(stream), media
+    return text_chunks(stream), media
+
+
+def _headers(media: str, extra: Mapping[str, str] | None) -> dict[str, str]:
+    return {
+        "Content-Type": media,
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",
+        **(extra or {}),
+    }
+
+
 async def relay_to(
     request: web.BaseRequest,
     stream: AnswerStream,
@@ -130,25 +158,8 @@ async def relay_to(
     unknown format; Fini's failures are reported in band (see the module docstring)."""
     from aiohttp import web
 
-    media = _FORMATS.get(format)
-    if media is None:
-        stream.close()
-        raise ValueError(f"format must be one of {sorted(_FORMATS)}")
-    body = (
-        sse(stream)
-        if format == "sse"
-        else ndjson(stream)
-        if format == "ndjson"
-        else text_chunks(stream)
-    )
-    resp = web.StreamResponse(
-        headers={
-            "Content-Type": media,
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-            **(headers or {}),
-        }
-    )
+    body, media = _body(stream, format)
+    resp = web.StreamResponse(headers=_headers(media, headers))
 
     async def pump() -> None:
         await resp.prepare(request)
@@ -178,3 +189,60 @@ async def relay_to(
                 pass
         stream.close()
     return resp
+
+
+def streaming_response(
+    stream: AnswerStream,
+    *,
+    format: str = "sse",
+    headers: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> StreamingResponse:
+    """``stream`` relayed as a Starlette/FastAPI response (``format``: ``"sse"``, ``"ndjson"`` or
+    ``"text"``): return it from an endpoint. Needs starlette (the ``relay`` extra).
+
+    Unlike a bare ``StreamingResponse(stream.sse())``, it listens for the client's
+    ``http.disconnect`` whatever ASGI version the server speaks (Starlette stops listening from
+    2.4 on and waits for a write to fail, which a stalled upstream never triggers), so a client
+    that goes away cancels the upstream read at once, and the stream is closed however the
+    response ends. Raises ``ValueError`` for an unknown format."""
+    body, media = _body(stream, format)
+    return _relay_response_class()(
+        body, status_code=status_code, headers=_headers(media, headers), media_type=media
+    )
+
+
+@functools.cache
+def _relay_response_class() -> type[StreamingResponse]:
+    import anyio
+    from starlette.responses import StreamingResponse
+
+    class RelayResponse(StreamingResponse):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await super().__call__(scope, receive, send)
+                return
+            body = self.body_iterator
+            try:
+                async with anyio.create_task_group() as tg:
+
+                    async def watch() -> None:
+                        while (await receive())["type"] != "http.disconnect":
+                            pass
+                        tg.cancel_scope.cancel()  # the client is gone: stop reading upstream
+
+                    tg.start_soon(watch)
+                    try:
+                        await self.stream_response(send)
+                    except OSError:
+                        pass  # the client went away while we wrote to it
+                    tg.cancel_scope.cancel()
+            finally:
+                aclose = getattr(body, "aclose", None)
+                if aclose is not None:
+                    with anyio.CancelScope(shield=True):
+                        await aclose()  # closes the AnswerStream, wherever it stopped
+            if self.background is not None:
+                await self.background()
+
+    return RelayResponse
