@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import sys
+import signal
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from .._models import Answer
 from ._askmany import BatchStats, answer_to_file
 from ._batchfile import AnswerFile, read_questions, scan_answers
 from ._output import format_sources, json_line
-from ._runtime import EXIT_INTERRUPTED, Settings, fail, open_client, run
+from ._runtime import Settings, fail, open_client, run
 
 __all__ = ["cli"]
 
@@ -256,17 +256,13 @@ def ask_many(
                     on_result=on_result,
                 )
 
-    try:
-        anyio.run(go)
-    except KeyboardInterrupt:
-        click.echo(
+    def interrupted() -> str:
+        return (
             f"interrupted: {stats.written} written, run the same command to resume "
-            f"({stats.already_done + stats.written} of {stats.total} in {output})",
-            err=True,
+            f"({stats.already_done + stats.written} of {stats.total} in {output})"
         )
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:
-        fail(settings, exc)
+
+    run(settings, go, on_interrupt=interrupted)
     click.echo(
         f"done: {stats.answered} answered, {stats.failed} failed, {stats.already_done} already "
         f"there; {stats.total} of {stats.total} in {output} ({stats.written} in "
@@ -551,29 +547,12 @@ def emulator(settings: Settings, host: str, port: int, chunk_delay: float, seed:
                 "fini-async ask 'What is Fini?'"
             )
             click.echo("  Ctrl-C stops it.")
-            await _until_stopped()
-        click.echo("emulator stopped", err=True)
+            await anyio.sleep_forever()
 
-    try:
-        run(settings, go)
-    except SystemExit as exc:
-        if exc.code == EXIT_INTERRUPTED:  # no signal handling on this platform: plain Ctrl-C
-            sys.exit(0)
-        raise
-
-
-async def _until_stopped() -> None:
-    import signal
-
-    signals = [signal.SIGINT]
-    if hasattr(signal, "SIGTERM"):
-        signals.append(signal.SIGTERM)
-    try:
-        with anyio.open_signal_receiver(*signals) as received:
-            async for _ in received:
-                return
-    except NotImplementedError:
-        await anyio.sleep_forever()
+    stop = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
+    run(
+        settings, go, on_interrupt=lambda: "emulator stopped", interrupt_status=0, stop_signals=stop
+    )
 
 
 @cli.command(context_settings=_CONTEXT)

@@ -3,10 +3,12 @@ failure into one line on stderr and an exit status."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import sys
 import traceback
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
@@ -71,23 +73,71 @@ def fail(settings: Settings, exc: BaseException) -> NoReturn:
     sys.exit(1)
 
 
-def run(settings: Settings, func: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run ``func`` in a fresh event loop. Ctrl-C cancels it (every ``async with`` closes what it
-    opened) and exits with status 130; an error prints one line and exits with status 1."""
+def run(
+    settings: Settings,
+    func: Callable[[], Coroutine[Any, Any, T]],
+    *,
+    on_interrupt: Callable[[], str] = lambda: "interrupted",
+    interrupt_status: int = EXIT_INTERRUPTED,
+    stop_signals: Sequence[int] = (signal.SIGINT,),
+) -> T:
+    """Run ``func`` in a fresh event loop. An error prints one line and exits with status 1.
+
+    Ctrl-C (or another of ``stop_signals``) cancels ``func`` once, like asyncio's own runner, so
+    every ``async with`` closes what it opened with its awaits working; then ``on_interrupt()``
+    is printed and the process exits with ``interrupt_status``. A second Ctrl-C during that
+    cleanup raises KeyboardInterrupt at once (ending the same way)."""
+    state = _Interrupt()
     try:
-        return anyio.run(func)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except (click.exceptions.Exit, click.ClickException, SystemExit):
-        raise
-    except Exception as exc:
+        return anyio.run(_guarded, func, state, stop_signals)
+    except BaseException as exc:
+        if state.seen or isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+            click.echo(on_interrupt(), err=True)
+            sys.exit(interrupt_status)
+        if isinstance(exc, (click.exceptions.Exit, click.ClickException, SystemExit)):
+            raise
+        if not isinstance(exc, Exception):
+            raise
         leaf = leaf_exception(exc)
         if isinstance(leaf, (click.exceptions.Exit, click.ClickException)):
             raise leaf from None
         if isinstance(leaf, BrokenPipeError):
             broken_pipe()
         fail(settings, exc)
+
+
+class _Interrupt:
+    seen = False
+
+
+async def _guarded(
+    func: Callable[[], Coroutine[Any, Any, T]], state: _Interrupt, stop_signals: Sequence[int]
+) -> T:
+    """Await ``func()``; a stop signal cancels this task once (a native cancellation, delivered
+    once, not a cancel scope that would also cancel every await of the cleanup)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    installed: list[int] = []
+
+    def on_signal() -> None:
+        state.seen = True
+        for sig in installed:  # a second Ctrl-C gets Python's default KeyboardInterrupt
+            loop.remove_signal_handler(sig)
+        installed.clear()
+        if task is not None:
+            task.cancel()
+
+    for sig in stop_signals:
+        try:
+            loop.add_signal_handler(sig, on_signal)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue  # no signal handling here (Windows): Ctrl-C raises KeyboardInterrupt
+        installed.append(sig)
+    try:
+        return await func()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
 def broken_pipe() -> NoReturn:
