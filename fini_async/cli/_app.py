@@ -337,12 +337,14 @@ def knowledge_generate(
             click.echo(f"job {job.id}: queued")
             if not wait:
                 return
+            err = stderr_console()
             with Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
                 TimeElapsedColumn(),
-                console=stderr_console(),
+                console=err,
                 transient=True,
+                disable=not err.is_terminal,
             ) as progress:
                 task = progress.add_task(f"job {job.id}: waiting", total=None)
 

@@ -153,10 +153,14 @@ async def _batch(console: Console, client: FiniClient, fake: FakeFini, n: int) -
         f"[bold]{n / elapsed:,.0f} answers/s[/]"
     )
     console.print(
-        f"[dim]{progress.rate_limited} calls answered 429 were paced and retried; the batch "
+        f"[dim]{_calls(progress.rate_limited)} answered 429 paced and retried; the batch "
         f"adapted to concurrency {progress.concurrency}, "
         f"{progress.rate_limit or 0:,.0f} requests/s (batch.progress)[/]"
     )
+
+
+def _calls(n: int) -> str:
+    return f"{n} call" if n == 1 else f"{n} calls"
 
 
 async def _knowledge(console: Console, client: FiniClient) -> None:
@@ -172,6 +176,7 @@ async def _knowledge(console: Console, client: FiniClient) -> None:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task(f"job {job.id}: queued", total=None)
 
