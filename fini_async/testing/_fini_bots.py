@@ -62,6 +62,8 @@ async def _ask(fake: FakeFini, request: web.Request) -> web.StreamResponse:
     body, error = _parse(fake, await request.read())
     if error is not None or body is None:
         return error or fake.error(400, "bad request")
+    # The last valid body, like ``last_headers``: tests check what a client sent (its history).
+    fake.state["last_bodies"]["ask-question"] = body
     question: str = body["question"]
     text, based_on = fake.kb.answer(question)
     categories = [c for c in body.get("categories") or [] if isinstance(c, str)][:1]
