@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -95,25 +95,50 @@ async def test_fini_failure_is_an_error_event(
     assert lines[0]["message"]
 
 
+@pytest.mark.parametrize("upstream", ["streaming", "silent"])
 async def test_disconnect_cancels_upstream_within_a_second(
-    relay: str, fake: FakeFini, client: FiniClient
+    relay: str, fake: FakeFini, client: FiniClient, upstream: str
 ) -> None:
-    fake.chunk_delay = 0.5
-    baseline = len(asyncio.all_tasks())
+    if upstream == "streaming":
+        fake.chunk_delay = 0.5
+    else:
+        fake.stall_stream_after(2, 3.0)  # Fini goes quiet after the metadata and one token
+    baseline = _pending_tasks()
+    loop = asyncio.get_running_loop()
     async with aiohttp.ClientSession() as s:
         r = await s.get(relay + "/chat/sse")
         await r.content.readuntil(b"\n\n")
         assert fake.streams_open == 1
+        limiter = client._transport._limiter
+        connector = client._transport._session.connector  # type: ignore[union-attr]
+        assert limiter is not None and connector is not None
         r.close()
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    await _wait_closed(fake)
-    assert fake.streams_open == 0 and fake.stream_disconnects == 1
-    assert loop.time() - start < 1.0
-    limiter = client._transport._limiter
-    assert limiter is not None and limiter.borrowed_tokens == 0
-    await asyncio.sleep(0.05)
-    assert len(asyncio.all_tasks()) <= baseline
+        start = loop.time()
+        if upstream == "streaming":
+            await _wait_for(lambda: fake.stream_disconnects == 1)
+        else:
+            # No write to the browser fails while Fini is silent: the relay's watch on the
+            # connection closes the upstream response while the emulator still holds it back.
+            await _wait_for(lambda: limiter.borrowed_tokens == 0 and not connector._acquired)
+            assert fake.streams_open == 1
+        took = loop.time() - start
+        await _wait_for(lambda: fake.stream_disconnects == 1)
+    assert took < 1.0, took
+    assert fake.streams_open == 0 and fake.streams_completed == 0
+    assert limiter.borrowed_tokens == 0 and len(connector._acquired) == 0
+    await _wait_for(lambda: _pending_tasks() <= baseline)
+
+
+def _pending_tasks() -> set[asyncio.Task[object]]:
+    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()}
+
+
+async def _wait_for(condition: Callable[[], bool]) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never held")
 
 
 async def test_slow_reader_slows_the_upstream_read(fake: FakeFini, client: FiniClient) -> None:
