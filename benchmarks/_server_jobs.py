@@ -72,7 +72,8 @@ class _WireJob(msgspec.Struct):
 @dataclass
 class _Run:
     ids: list[str]
-    #: id -> (finish time on the loop clock, IN_PROGRESS bytes, COMPLETED bytes)
+    #: id -> (finish time on the loop clock (a delay until started), IN_PROGRESS bytes,
+    #: COMPLETED bytes)
     jobs: dict[str, tuple[float, bytes, bytes]]
 
 
@@ -96,7 +97,8 @@ def _iso(at: datetime.datetime) -> str:
     return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _make_run(run_no: int, body: _SetupBody, now: float) -> _Run:
+def _make_run(run_no: int, body: _SetupBody) -> _Run:
+    """Encode every job's two answers; finish times are set by :func:`_start`."""
     encode = msgspec.json.encode
     created = datetime.datetime.now(datetime.timezone.utc)
     created_s = _iso(created)
@@ -111,8 +113,13 @@ def _make_run(run_no: int, body: _SetupBody, now: float) -> _Run:
         running = encode(_WireJob(job_id, "IN_PROGRESS", created_s, created_s, None, None))
         finished = encode(_WireJob(job_id, "COMPLETED", created_s, created_s, done_s, article))
         ids.append(job_id)
-        jobs[job_id] = (now + delay, running, finished)
+        jobs[job_id] = (delay, running, finished)
     return _Run(ids, jobs)
+
+
+def _start(run: _Run, now: float) -> None:
+    """Start the run's clock: each job's delay becomes its finish time on the loop clock."""
+    run.jobs = {job_id: (now + delay, r, f) for job_id, (delay, r, f) in run.jobs.items()}
 
 
 def add_routes(app: web.Application) -> None:
@@ -123,9 +130,9 @@ def add_routes(app: web.Application) -> None:
 
     async def setup_jobs(request: web.Request) -> web.StreamResponse:
         body = decode_setup(await request.read())
-        now = asyncio.get_running_loop().time()
         state.next_run += 1
-        run = _make_run(state.next_run, body, now)
+        run = _make_run(state.next_run, body)
+        _start(run, asyncio.get_running_loop().time())  # after the encoding, not before
         state.runs[state.next_run] = run
         while len(state.runs) > KEEP_RUNS:
             state.runs.popitem(last=False)
