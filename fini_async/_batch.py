@@ -41,8 +41,10 @@ _WINDOW = 1.0
 #: The adaptive rate grows by this fraction of itself per second of successful calls, and by
 #: the second one once no 429 was seen for ``_QUIET`` seconds.
 _RATE_GROWTH = 0.02
-_RATE_GROWTH_QUIET = 0.1
-_QUIET = 5.0
+_RATE_GROWTH_QUIET = 0.25
+_QUIET = 2.0
+#: Fewer successes than this in the window say nothing about the server's rate.
+_MIN_SAMPLE = 10
 
 #: When the attempt being observed was sent (each worker task has its own value).
 _sent_at: ContextVar[float] = ContextVar("fini_async_batch_sent_at", default=0.0)
@@ -108,6 +110,7 @@ class _Control:
         self.bucket: TokenBucket | None = None  # the adaptive rate, from the first 429 on
         self.paused_until = 0.0
         self.last_decrease = -1.0
+        self.started = time.monotonic()
         self.last_429 = -1.0
         self.rate_limited = 0
         self._successes: collections.deque[float] = collections.deque()
@@ -177,9 +180,15 @@ class _Control:
         successes = self._successes
         while successes and successes[0] < now - _WINDOW:
             successes.popleft()
+        if len(successes) < _MIN_SAMPLE:
+            # Too little got through lately (429s from the very start, say) to learn a rate
+            # from: rely on the smaller concurrency and the Retry-After pause.
+            return
+        # Successes in the last second. Early in a batch this underestimates (it ran for less
+        # than a second); the rate then grows back, faster once 429s have stopped.
         measured = len(successes) / _WINDOW
         current = self.bucket.rate if self.bucket is not None else None
-        rate = measured if current is None else min(current, measured or current)
+        rate = measured if current is None else min(current, measured)
         rate = max(1.0, rate * _RATE_DECREASE)
         if self.cap is not None:
             rate = min(rate, self.cap)

@@ -389,3 +389,16 @@ async def test_2000_questions_converge_on_a_200_per_second_server() -> None:
     assert min(concurrency_seen) < 32  # it backed off (AIMD) ...
     assert progress.rate_limit is not None and progress.rate_limit >= 100  # ... not to a crawl
     assert progress.succeeded == 2000 and progress.done
+
+
+async def test_429s_before_any_success_do_not_pin_a_crawling_rate(fake: FakeFini) -> None:
+    """With nothing through yet there is no rate to learn: the batch only narrows its concurrency
+    (and honours Retry-After), then widens it again."""
+    fake.fail_next("ask-question", times=5, status=429, retry_after=0)
+    async with fake.client() as client:
+        batch = client.bots.ask_many([f"q{i}" for i in range(300)], concurrency=32)
+        results = await batch.collect()
+    assert all(r.ok for r in results)
+    assert batch.progress.rate_limited == 5
+    assert batch.progress.rate_limit is None
+    assert batch.progress.concurrency > 16  # grown back after halving
