@@ -257,32 +257,18 @@ class _Runner(Generic[T]):
         try:
             async with anyio.create_task_group() as tg:
                 self._tg = tg
-                if isinstance(items, AsyncIterable):
-                    iterator = items.__aiter__()
-                    while True:
-                        try:
-                            item = await iterator.__anext__()
-                        except StopAsyncIteration:
-                            break
-                        except Exception as exc:  # the input failed: report it after the rest
-                            self.error = exc
-                            break
-                        await control.acquire_slot()
-                        tg.start_soon(self._one, self.submitted, item)
-                        self.submitted += 1
-                else:
-                    sync_iterator = iter(items)
-                    while True:
-                        try:
-                            item = next(sync_iterator)
-                        except StopIteration:
-                            break
-                        except Exception as exc:
-                            self.error = exc
-                            break
-                        await control.acquire_slot()
-                        tg.start_soon(self._one, self.submitted, item)
-                        self.submitted += 1
+                pull = _puller(items)
+                while True:
+                    try:
+                        item = await pull()
+                    except StopAsyncIteration:
+                        break
+                    except Exception as exc:  # the input failed: report it after the rest
+                        self.error = exc
+                        break
+                    await control.acquire_slot()
+                    tg.start_soon(self._one, self.submitted, item)
+                    self.submitted += 1
         finally:
             self.finished = time.monotonic()
             self.send.close()
@@ -316,6 +302,21 @@ class _Runner(Generic[T]):
 
 
 _RUNNING: set[asyncio.Task[None]] = set()
+
+
+def _puller(items: Iterable[Any] | AsyncIterable[Any]) -> Callable[[], Awaitable[Any]]:
+    """One awaitable "next item" for a sync or an async iterable (StopAsyncIteration at the
+    end: a coroutine cannot raise StopIteration)."""
+    if isinstance(items, AsyncIterable):
+        return items.__aiter__().__anext__
+    iterator = iter(items)
+
+    async def pull() -> Any:
+        for item in iterator:
+            return item
+        raise StopAsyncIteration
+
+    return pull
 
 
 def _validate_concurrency(concurrency: object) -> int:
