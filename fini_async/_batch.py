@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import time
 import weakref
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
@@ -116,11 +117,12 @@ class _Control:
         self._successes: collections.deque[float] = collections.deque()
         self._freed: anyio.Event | None = None
 
-    # slots (the feeder is the only task that acquires)
+    # slots: a worker takes one per input; the consumer frees it when it takes the result
 
     async def acquire_slot(self) -> None:
         while self.in_use >= max(1, int(self.limit)):
-            self._freed = anyio.Event()
+            if self._freed is None:
+                self._freed = anyio.Event()
             await self._freed.wait()
         self.in_use += 1
 
@@ -202,9 +204,21 @@ class _Control:
         return self.bucket.rate if self.bucket is not None else None
 
 
+class _End:
+    """Marks the end of the input."""
+
+
+_END = _End()
+
+
 class _Runner(Generic[T]):
     """Everything a batch's driver task touches. It holds no reference to the :class:`Batch`, so
-    a batch dropped without being closed can be finalized (which cancels the driver)."""
+    a batch dropped without being closed can be finalized (which cancels the driver).
+
+    The driver runs a fixed pool of ``concurrency`` workers; each takes a slot, pulls the next
+    input, calls, and puts the result in the output buffer. The consumer frees the slot when it
+    takes the result, so requests in flight plus results buffered never exceed the (adaptive)
+    limit, and the buffer never blocks a worker."""
 
     def __init__(
         self,
@@ -215,7 +229,6 @@ class _Runner(Generic[T]):
         total: int | None,
     ) -> None:
         self.call = call
-        self.items = items
         self.control = control
         self.ordered = ordered
         self.total = total
@@ -230,10 +243,14 @@ class _Runner(Generic[T]):
         self.task: asyncio.Task[None] | None = None
         self.send: MemoryObjectSendStream[BatchResult[T]]
         self.recv: MemoryObjectReceiveStream[BatchResult[T]]
-        self.send, self.recv = anyio.create_memory_object_stream[BatchResult[T]](0)
+        self.send, self.recv = anyio.create_memory_object_stream[BatchResult[T]](math.inf)
+        self._items = items
+        self._iterator: Iterator[Any] | None = None
+        self._aiterator: AsyncIterator[Any] | None = None
+        self._pull_lock = asyncio.Lock()
+        self._exhausted = False
         self._pending: dict[int, BatchResult[T]] = {}
         self._next = 0
-        self._flush_lock = anyio.Lock()
         self._tg: anyio.abc.TaskGroup | None = None
 
     def start(self) -> None:
@@ -252,71 +269,79 @@ class _Runner(Generic[T]):
             task.cancel()
 
     async def _drive(self) -> None:
-        control = self.control
-        items = self.items
         try:
+            items = self._items
+            if isinstance(items, AsyncIterable):
+                self._aiterator = items.__aiter__()
+            else:
+                self._iterator = iter(items)
             async with anyio.create_task_group() as tg:
                 self._tg = tg
-                pull = _puller(items)
-                while True:
-                    try:
-                        item = await pull()
-                    except StopAsyncIteration:
-                        break
-                    except Exception as exc:  # the input failed: report it after the rest
-                        self.error = exc
-                        break
-                    await control.acquire_slot()
-                    tg.start_soon(self._one, self.submitted, item)
-                    self.submitted += 1
+                for _ in range(self.control.max_concurrency):
+                    tg.start_soon(self._work)
+        except Exception as exc:  # iter() itself failed
+            self.error = exc
         finally:
             self.finished = time.monotonic()
             self.send.close()
 
-    async def _one(self, index: int, item: Any) -> None:
-        attempt_hook.set(self.control)
+    async def _pull(self) -> tuple[int, Any]:
+        """The next input and its index, or ``_END``."""
         try:
-            result: BatchResult[T] = BatchResult(index, answer=await self.call(item))
-        except Exception as exc:
-            result = BatchResult(index, error=exc)
-        if not self.ordered:
-            await self._deliver(result)
-            return
-        self._pending[index] = result
-        async with self._flush_lock:
-            pending = self._pending
-            while self._next in pending:
-                ready = pending.pop(self._next)
-                self._next += 1
-                await self._deliver(ready)
+            if self._aiterator is None:
+                assert self._iterator is not None
+                item = next(self._iterator, _END)
+            else:
+                async with self._pull_lock:  # an async generator admits one caller at a time
+                    if self._exhausted:
+                        return -1, _END
+                    item = await anext(self._aiterator, _END)
+        except Exception as exc:  # the input failed: report it after the rest
+            self.error = exc
+            item = _END
+        if item is _END:
+            self._exhausted = True
+            return -1, _END
+        index = self.submitted
+        self.submitted += 1
+        return index, item
 
-    async def _deliver(self, result: BatchResult[T]) -> None:
+    async def _work(self) -> None:
+        attempt_hook.set(self.control)
+        control = self.control
+        call = self.call
+        while not self._exhausted:
+            await control.acquire_slot()
+            if self._exhausted:
+                control.release_slot()
+                return
+            index, item = await self._pull()
+            if item is _END:
+                control.release_slot()
+                return
+            try:
+                result: BatchResult[T] = BatchResult(index, answer=await call(item))
+            except Exception as exc:
+                result = BatchResult(index, error=exc)
+            if not self.ordered:
+                self._put(result)
+                continue
+            pending = self._pending
+            pending[index] = result
+            while self._next in pending:
+                self._put(pending.pop(self._next))
+                self._next += 1
+
+    def _put(self, result: BatchResult[T]) -> None:
         try:
-            await self.send.send(result)
+            self.send.send_nowait(result)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             # The consumer closed the batch: stop everything (aclose also cancels the driver).
             if self._tg is not None:
                 self._tg.cancel_scope.cancel()
-        finally:
-            self.control.release_slot()
 
 
 _RUNNING: set[asyncio.Task[None]] = set()
-
-
-def _puller(items: Iterable[Any] | AsyncIterable[Any]) -> Callable[[], Awaitable[Any]]:
-    """One awaitable "next item" for a sync or an async iterable (StopAsyncIteration at the
-    end: a coroutine cannot raise StopIteration)."""
-    if isinstance(items, AsyncIterable):
-        return items.__aiter__().__anext__
-    iterator = iter(items)
-
-    async def pull() -> Any:
-        for item in iterator:
-            return item
-        raise StopAsyncIteration
-
-    return pull
 
 
 def _validate_concurrency(concurrency: object) -> int:
@@ -414,7 +439,10 @@ class Batch(Generic[T]):
                 raise StopAsyncIteration
             runner.start()
         try:
-            result = await runner.recv.receive()
+            try:
+                result = runner.recv.receive_nowait()
+            except anyio.WouldBlock:
+                result = await runner.recv.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             await self._settle()
             if runner.error is not None:
@@ -425,6 +453,7 @@ class Batch(Generic[T]):
             self._closed = True
             runner.abort()
             raise
+        runner.control.release_slot()
         runner.completed += 1
         runner.last_result = time.monotonic()
         if result.error is None:
