@@ -67,6 +67,9 @@ class EmulatorServer:
     ``async with Emulator() as fake:`` starts it; ``fake.url`` is its base URL. ``calls`` counts
     requests per route name (every attempt, failed or not)."""
 
+    #: How long ``stop()`` lets requests still being handled finish before cancelling them.
+    shutdown_timeout = 0.5
+
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
@@ -111,7 +114,9 @@ class EmulatorServer:
     async def start(self) -> None:
         if self._runner is not None:
             return
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=self.shutdown_timeout
+        )
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await self._site.start()
