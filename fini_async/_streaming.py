@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sys
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, cast
 
@@ -325,7 +326,7 @@ class AnswerStream:
     @property
     def text_stream(self) -> AsyncIterator[str]:
         """An async iterator over the answer's text pieces only."""
-        return _TextStream(self)
+        return _text_stream(self)
 
     async def until_done(self) -> None:
         """Read the stream to its end."""
@@ -580,28 +581,45 @@ def _raw_of(item: Any) -> Any:
     return item
 
 
-class _TextStream:
-    __slots__ = ("_stream",)
-
-    def __init__(self, stream: AnswerStream) -> None:
-        self._stream = stream
-
-    def __aiter__(self) -> _TextStream:
-        return self
-
-    async def __anext__(self) -> str:
-        stream = self._stream
+async def _texts(stream: AnswerStream) -> AsyncGenerator[str, None]:
+    # An async generator, not a class with ``async def __anext__``: resuming a generator costs
+    # about half as much as calling a Python ``__anext__`` (a slot lookup and a new coroutine per
+    # item). Each step re-reads the stream's cursor, so iterating the stream itself in between,
+    # or a refill, is seen at once.
+    yield ""  # the priming step taken by _text_stream, never seen by the caller
+    while True:
         items = stream._items
         pos = stream._pos
         if pos < len(items):
             item = items[pos]
-            if type(item) is AnswerDelta:  # the hot path, without a second coroutine
+            if type(item) is AnswerDelta:  # the hot path: one piece of text
                 stream._pos = pos + 1
                 text = item.text
                 stream._parts.append(text)
                 stream._delivered += 1
-                return text
-        while True:
+                yield text
+                continue
+        try:
             event = await stream.__anext__()
-            if type(event) is AnswerDelta:
-                return event.text
+        except StopAsyncIteration:
+            return
+        if type(event) is AnswerDelta:
+            yield event.text
+
+
+def _text_stream(stream: AnswerStream) -> AsyncIterator[str]:
+    """``stream.text_stream``. The generator is started here, with no async-generator hooks
+    installed, so that it is bound to none: breaking out of the caller's loop then closes it at
+    once, synchronously, like a plain iterator (it holds nothing to clean up: the stream's own
+    ``async with`` or ``close`` does that), instead of the event loop's finalizer scheduling a
+    task to close it."""
+    gen = _texts(stream)
+    hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
+    try:
+        gen.__anext__().send(None)  # runs to the priming ``yield ""``: no I/O, no await
+    except StopIteration:
+        pass
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+    return gen
