@@ -258,11 +258,9 @@ class Transport:
             connector = aiohttp.TCPConnector(
                 limit=self.max_connections, limit_per_host=0, ttl_dns_cache=300
             )
-            session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=True,
-                skip_auto_headers=("User-Agent",),
-            )
+            # No skip_auto_headers: every request carries our User-Agent, so aiohttp never adds
+            # its own, and a session with skip_auto_headers sorts and copies them per request.
+            session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
         self._limiter = anyio.CapacityLimiter(self.max_connections)
         self._loop = loop
         self._session = session
