@@ -216,10 +216,15 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._limiter: anyio.CapacityLimiter | None = None
         self._headers_cache: dict[str | None, dict[str, str]] | None = None
-        self._urls: dict[str, yarl.URL] = {}
+        self._urls: dict[str, tuple[yarl.URL, str]] = {}
         self._closed = False
         self._dynamic_auth = False
         self._aiohttp_timeouts: dict[tuple[Timeout, bool], aiohttp.ClientTimeout] = {}
+        self._default_timeout: tuple[Timeout, aiohttp.ClientTimeout, aiohttp.ClientTimeout] = (
+            timeout,
+            timeout.to_aiohttp(),
+            timeout.to_aiohttp(stream=True),
+        )
         #: Paces every attempt of every request of this transport (shared by all callers).
         self.rate_limiter: TokenBucket | None = (
             rate_limit
@@ -277,10 +282,12 @@ class Transport:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _url(self, path: str) -> yarl.URL:
+    def _url(self, path: str) -> tuple[yarl.URL, str]:
+        """The URL of ``path`` and its string (for errors and logs), both built once."""
         url = self._urls.get(path)
         if url is None:
-            url = yarl.URL(self.base_url + path)
+            parsed = yarl.URL(self.base_url + path)
+            url = (parsed, str(parsed))
             if len(self._urls) < _URL_CACHE_MAX:
                 self._urls[path] = url
         return url
@@ -301,6 +308,9 @@ class Transport:
         return headers
 
     def _aiohttp_timeout(self, timeout: Timeout, stream: bool) -> aiohttp.ClientTimeout:
+        default = self._default_timeout
+        if timeout is default[0]:  # the client's own: no hashing of a dataclass
+            return default[2] if stream else default[1]
         key = (timeout, stream)
         value = self._aiohttp_timeouts.get(key)
         if value is None:
@@ -310,13 +320,9 @@ class Transport:
         return value
 
     async def _acquire(self, token: object, timeout: Timeout, method: str, url: str) -> None:
+        """Wait for a free connection (``_attempt`` tried without waiting first)."""
         limiter = self._limiter
         assert limiter is not None
-        try:
-            limiter.acquire_on_behalf_of_nowait(token)
-            return
-        except anyio.WouldBlock:
-            pass
         try:
             if timeout.pool is None:
                 await limiter.acquire_on_behalf_of(token)
@@ -423,7 +429,7 @@ class Transport:
         retries = self.max_retries if max_retries is None else max_retries
         if retries < 0:
             raise ValidationError("max_retries must be >= 0", field="max_retries")
-        url = self._url(path)
+        url, surl = self._url(path)
         headers = self._base_headers(content_type)
         dynamic = self._dynamic_auth
         if extra_headers:
@@ -447,7 +453,7 @@ class Transport:
             started = time.perf_counter() if log else 0.0
             try:
                 result = await self._attempt(
-                    session, method, url, body, params, sent_headers, to, idempotent, stream
+                    session, method, url, surl, body, params, sent_headers, to, idempotent, stream
                 )
             except _Attempt as failed:
                 err = failed.error
@@ -499,6 +505,7 @@ class Transport:
         session: aiohttp.ClientSession,
         method: str,
         url: yarl.URL,
+        surl: str,
         body: Any,
         params: Mapping[str, str] | None,
         headers: Mapping[str, str],
@@ -507,11 +514,15 @@ class Transport:
         stream: bool,
     ) -> Response | StreamResponse:
         token = object()
-        surl = str(url)
+        limiter = self._limiter
+        assert limiter is not None
         try:
-            await self._acquire(token, to, method, surl)
-        except APITimeoutError as exc:
-            raise _Attempt(exc, retry=True) from None
+            limiter.acquire_on_behalf_of_nowait(token)  # a free connection: no coroutine
+        except anyio.WouldBlock:
+            try:
+                await self._acquire(token, to, method, surl)
+            except APITimeoutError as exc:
+                raise _Attempt(exc, retry=True) from None
         handed_over = False
         resp: aiohttp.ClientResponse | None = None
         try:
