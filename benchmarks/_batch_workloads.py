@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -142,14 +145,35 @@ async def run_knowledge_jobs(fl: Flavour, p: Params) -> int:
     _EXTRA.clear()
     ids: list[str] = _STATE.pop("job_ids")
     tick = p["tick_ms"] / 1000
+    rss_before = _peak_rss_bytes()
+    started = time.perf_counter()
     if isinstance(fl, RawFlavour):
         done, calls, ticks = await _raw_knowledge_jobs(fl, ids, tick)
     elif isinstance(fl, FiniAsyncFlavour):
         done, calls, ticks = await _fini_knowledge_jobs(fl, ids, tick)
+        # issue 3's target: every tick makes ceil(pending / 100) calls, no more
+        log = list(fl._client.knowledge.poller.tick_log)
+        _EXTRA["extra calls"] = sum(c - math.ceil(n / STATUS_CHUNK) for n, c in log)
     else:
         raise _unsupported(fl)
-    _EXTRA.update({"status calls": calls, "ticks": ticks})
+    _EXTRA.update(
+        {
+            "status calls": calls,
+            "ticks": ticks,
+            # the time beyond the last job's finish (the server's clock starts a little after
+            # this one, so this slightly overstates it)
+            "beyond last job s": round(time.perf_counter() - started - MAX_DELAY_MS / 1000, 3),
+            "peak RSS growth MiB": round((_peak_rss_bytes() - rss_before) / 2**20, 1),
+        }
+    )
     return done
+
+
+def _peak_rss_bytes() -> int:
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 async def _fini_knowledge_jobs(
@@ -424,7 +448,14 @@ def batch_notes(summaries: Sequence[Summary]) -> list[str]:
                 found.append(s)
                 parts.append(
                     f"{flavour} {_fig(s, 'status calls')} status calls in "
-                    f"{_fig(s, 'ticks')} ticks, {s.cpu_per_unit_us:.0f} us CPU per job"
+                    f"{_fig(s, 'ticks')} ticks, {s.cpu_per_unit_us:.0f} us CPU per job, "
+                    f"done {_fig(s, 'beyond last job s', '{:.2f}')} s after the last job, "
+                    f"peak RSS +{_fig(s, 'peak RSS growth MiB', '{:.1f}')} MiB"
+                    + (
+                        f", calls beyond ceil(pending/100) per tick: {_fig(s, 'extra calls')}"
+                        if "extra calls" in s.extra
+                        else ""
+                    )
                 )
         if parts:
             s = found[0]
