@@ -121,6 +121,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=600, help="per-child timeout, seconds")
     p.add_argument("--output-dir", default=RESULTS_DIR)
     p.add_argument("--no-write", action="store_true", help="do not write results files")
+    p.add_argument(
+        "--no-readme",
+        dest="readme",
+        action="store_false",
+        help="do not copy the table into README.md (a run of every workload, flavour and loop "
+        "without --quick does by default)",
+    )
     args = p.parse_args(argv)
     if args.runs is None:
         args.runs = 2 if args.quick else 5
@@ -365,12 +372,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(os.path.join(args.output_dir, "latest.md"), "w") as fh:
             fh.write(render_markdown(summaries, targets, flavours, info, notes + skipped))
         print(f"wrote {os.path.relpath(args.output_dir, REPO_ROOT)}/latest.json and latest.md")
+        defaults = parse_args([])
+        full_run = not args.quick and all(
+            sorted(getattr(args, k)) == sorted(getattr(defaults, k))
+            for k in ("workloads", "flavours", "loops")
+        )
+        if args.readme and full_run:
+            table = render_markdown(summaries, targets, flavours, info, notes + skipped)
+            if update_readme(os.path.join(REPO_ROOT, "README.md"), table):
+                print("updated the benchmark table in README.md")
     failed = [m for m in measurements if not m.ok and not m.unsupported]
     return 1 if failed else 0
 
 
+README_START = "<!-- benchmarks:start (written by python -m benchmarks) -->"
+README_END = "<!-- benchmarks:end -->"
+
+
+def update_readme(path: str, markdown: str) -> bool:
+    """Put ``markdown`` (without its title) between the README's benchmark markers."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError:
+        return False
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    body = "\n".join(line for line in markdown.splitlines() if not line.startswith("# "))
+    new = text[: start + len(README_START)] + "\n" + body.strip() + "\n" + text[end:]
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(new)
+    return True
+
+
 def _progress(m: Measurement, unit: str) -> None:
-    head = f"  run {m.run} {m.workload:<9} {m.loop:<7} {m.flavour:<14}"
+    head = f"  run {m.run} {m.workload:<16} {m.loop:<7} {m.flavour:<14}"
     if not m.ok:
         print(f"{head} {'unsupported' if m.unsupported else 'ERROR ' + str(m.error)}", flush=True)
         return
