@@ -60,12 +60,15 @@ class EventDecoder(Generic[T]):
     what it returns must be what ``decode`` would return for the same bytes. With it, runs of
     plain ``data: {...}`` events are decoded in one ``decode_lines`` call. It must decode a flat
     struct (scalar fields, ``forbid_unknown_fields``), so that no value it accepts can span two
-    lines; that is what makes the batch exactly equal to decoding line by line.
+    lines; that is what makes the batch exactly equal to decoding line by line. ``fallback``
+    (default ``decode``) is called instead of ``decode`` for a payload ``fast`` refused with a
+    ``msgspec.ValidationError``, and must return what ``decode`` would.
     """
 
     __slots__ = (
         "_decode",
         "_event",
+        "_fallback",
         "_fast",
         "_partial",
         "_pending",
@@ -77,10 +80,15 @@ class EventDecoder(Generic[T]):
     )
 
     def __init__(
-        self, decode: Callable[[bytes], T], *, fast: msgspec.json.Decoder[Any] | None = None
+        self,
+        decode: Callable[[bytes], T],
+        *,
+        fast: msgspec.json.Decoder[Any] | None = None,
+        fallback: Callable[[bytes], T] | None = None,
     ) -> None:
         self._decode = decode
         self._fast = fast
+        self._fallback = decode if fallback is None else fallback
         self._partial: list[bytes] = []  # pieces of the current unterminated line
         self._pending: list[bytes] = []  # data lines of the current event, not yet decodable
         self._event: str | None = None
@@ -176,7 +184,15 @@ class EventDecoder(Generic[T]):
             first = block.find(b"\n")
             try:
                 fast.decode(block[6:first])  # a cheap check before a pass over the whole run
-            except msgspec.DecodeError:
+            except msgspec.DecodeError as exc:
+                if type(exc) is msgspec.ValidationError:  # JSON, not fast's: what _lines does
+                    try:
+                        out.append(self._fallback(block[6:first]))
+                    except msgspec.DecodeError:
+                        pass
+                    else:
+                        block = block[first + 1 :]
+                        continue
                 end = block.find(b"\n\n") + 2  # the end of this event, or of the block
                 if end < 2:
                     end = len(block)
@@ -210,6 +226,7 @@ class EventDecoder(Generic[T]):
     def _lines(self, lines: list[bytes], out: list[T | NamedEvent[T]]) -> None:
         decode = self._decode
         fast = decode if self._fast is None else self._fast.decode
+        fallback = self._fallback
         append = out.append
         clean = not self._pending and self._event is None
         for line in lines:
@@ -225,7 +242,7 @@ class EventDecoder(Generic[T]):
                     except msgspec.ValidationError:  # JSON, but not the commonest payload
                         if fast is not decode:
                             try:
-                                append(decode(line[6:]))
+                                append(fallback(line[6:]))
                                 continue
                             except msgspec.DecodeError:
                                 pass

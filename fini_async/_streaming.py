@@ -69,17 +69,6 @@ _delta_decoder = msgspec.json.Decoder(AnswerDelta)
 _chunk_decoder = msgspec.json.Decoder(_Chunk)
 _any_decoder = msgspec.json.Decoder()
 _answer_lenient = Lenient(Answer)
-_META_FIELDS = (
-    "based_on",
-    "answer",
-    "answer_uuid",
-    "categories",
-    "messages",
-    "success",
-    "function_call",
-    "conversation_id",
-    "language",
-)
 
 _Item = StreamEvent | tuple[StreamEvent, ...] | _ErrorItem
 
@@ -90,6 +79,11 @@ def decode_payload(data: bytes) -> _Item:
         return _delta_decoder.decode(data)
     except msgspec.ValidationError:
         pass
+    return _decode_not_delta(data)
+
+
+def _decode_not_delta(data: bytes) -> _Item:
+    """``decode_payload`` for a payload the delta decoder refused (valid JSON or not)."""
     try:
         c = _chunk_decoder.decode(data)
     except msgspec.ValidationError:
@@ -99,7 +93,17 @@ def decode_payload(data: bytes) -> _Item:
         c.statusCode is not None or (c.error not in (None, False, "")) or c.type == "error"
     ):
         return _ErrorItem(c.statusCode or 500, data)
-    has_meta = any(getattr(c, name) is not None for name in _META_FIELDS)
+    has_meta = (
+        c.based_on is not None
+        or c.answer is not None
+        or c.answer_uuid is not None
+        or c.categories is not None
+        or c.messages is not None
+        or c.success is not None
+        or c.function_call is not None
+        or c.conversation_id is not None
+        or c.language is not None
+    )
     if not has_meta:
         if text is not None:
             return AnswerDelta(text)
@@ -120,6 +124,10 @@ def decode_payload(data: bytes) -> _Item:
     if text is not None:
         return (meta, AnswerDelta(text))
     return meta
+
+
+def _event_decoder() -> EventDecoder[_Item]:
+    return EventDecoder(decode_payload, fast=_delta_decoder, fallback=_decode_not_delta)
 
 
 class _IdleTimeout(Exception):
@@ -162,7 +170,7 @@ class AnswerStream:
         self._max_retries = max_retries
         self._on_complete = on_complete
         self._resp: StreamResponse | None = None
-        self._decoder: EventDecoder[_Item] = EventDecoder(decode_payload, fast=_delta_decoder)
+        self._decoder: EventDecoder[_Item] = _event_decoder()
         self._items: list[Any] = []
         self._pos = 0
         self._finished = False
@@ -279,10 +287,9 @@ class AnswerStream:
                 self._pos += 1
                 return self._deliver(item)
             if self._finished:
-                if self._ok and self._final is None:
+                if self._on_complete is not None and self._ok and self._final is None:
                     self._final = self._build_answer()
-                    if self._on_complete is not None:
-                        self._on_complete(self._final)  # chat mode: record the turn
+                    self._on_complete(self._final)  # chat mode: record the turn
                 raise StopAsyncIteration
             await self._fill()
 
@@ -337,6 +344,8 @@ class AnswerStream:
         """Read what is left and return the whole :class:`Answer`."""
         if self._final is None:
             await self.until_done()
+            if self._ok and self._final is None:  # built here, not for every stream that ends
+                self._final = self._build_answer()
         if self._final is None:
             raise StreamError("the stream was closed before it finished", text=self.text_so_far)
         return self._final
@@ -350,19 +359,23 @@ class AnswerStream:
     def _merge(self, meta: AnswerMetadata) -> None:
         if meta.based_on:
             self._based_on = meta.based_on
-        for name in (
-            "answer_uuid",
-            "categories",
-            "messages",
-            "success",
-            "function_call",
-            "conversation_id",
-            "language",
-            "answer",
-        ):
-            value = getattr(meta, name)
-            if value is not None:
-                self._meta[name] = value
+        merged = self._meta
+        if meta.answer_uuid is not None:
+            merged["answer_uuid"] = meta.answer_uuid
+        if meta.categories is not None:
+            merged["categories"] = meta.categories
+        if meta.messages is not None:
+            merged["messages"] = meta.messages
+        if meta.success is not None:
+            merged["success"] = meta.success
+        if meta.function_call is not None:
+            merged["function_call"] = meta.function_call
+        if meta.conversation_id is not None:
+            merged["conversation_id"] = meta.conversation_id
+        if meta.language is not None:
+            merged["language"] = meta.language
+        if meta.answer is not None:
+            merged["answer"] = meta.answer
 
     def _build_answer(self) -> Answer:
         meta = self._meta
@@ -536,7 +549,7 @@ class AnswerStream:
             )
         if self._delivered == 0 and self._opens <= self._max_retries:
             # Nothing reached the caller yet: start over (ask-question is safe to repeat).
-            self._decoder = EventDecoder(decode_payload, fast=_delta_decoder)
+            self._decoder = _event_decoder()
             self._items, self._pos = [], 0
             self._resp = None
             self._closed = self._finished = False

@@ -11,7 +11,7 @@ import pytest
 
 from fini_async import AnswerDelta, AnswerMetadata, UnknownEvent
 from fini_async._sse import EventDecoder, NamedEvent
-from fini_async._streaming import _delta_decoder, decode_payload
+from fini_async._streaming import _delta_decoder, _event_decoder, decode_payload
 
 META = b'{"based_on": [{"answer": "A", "score": 0.5, "source_id": "s1", "source_type": "url"}]}'
 
@@ -72,7 +72,8 @@ def describe(values: list[Any]) -> list[Any]:
 
 
 def run(chunks: list[bytes], fast: bool) -> tuple[list[Any], bool, str | None]:
-    dec = EventDecoder(decode_payload, fast=_delta_decoder if fast else None)
+    # What AnswerStream uses, against decoding line by line with the plain decode function.
+    dec = _event_decoder() if fast else EventDecoder(decode_payload)
     out: list[Any] = []
     for chunk in chunks:
         out.extend(dec.feed(chunk))
