@@ -431,6 +431,12 @@ class AnswerStream:
             loop = asyncio.get_running_loop()
             self._last_read = loop.time()
             self._watchdog = loop.call_at(self._last_read + self._idle, self._check_idle)
+            # From here the watchdog bounds the gaps (Timeout.read was for the headers): stop
+            # aiohttp's per-socket read timer, which it re-creates for every packet received.
+            connection = resp.raw.connection
+            if connection is not None and connection.protocol is not None:
+                connection.protocol.read_timeout = None
+                connection.protocol.start_timeout()  # with no timeout: drops the pending timer
 
     async def _read_plain(self, resp: StreamResponse) -> None:
         try:
