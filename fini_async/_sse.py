@@ -180,6 +180,9 @@ class EventDecoder(Generic[T]):
             if block[:1] == b"\n":
                 block = block.lstrip(b"\n")  # blank lines with nothing pending: no-ops
             if not block.startswith(b"data: {"):
+                if block.startswith(b"data: [DONE]\n"):  # what _lines would make of it
+                    self.done = True
+                    return b""
                 return block
             first = block.find(b"\n")
             try:

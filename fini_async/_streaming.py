@@ -207,7 +207,7 @@ class AnswerStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        self.close()  # what aclose does, without a second coroutine
 
     async def aclose(self) -> None:
         """Close the response now (idempotent). From another task too: a reader waiting in the
@@ -428,9 +428,8 @@ class AnswerStream:
             await self._read_plain(resp)
             return
         if self._idle is not None:
-            loop = asyncio.get_running_loop()
-            self._last_read = loop.time()
-            self._watchdog = loop.call_at(self._last_read + self._idle, self._check_idle)
+            # The watchdog is armed by the first read that has to wait (see _fill).
+            self._last_read = asyncio.get_running_loop().time()
             # From here the watchdog bounds the gaps (Timeout.read was for the headers): stop
             # aiohttp's per-socket read timer, which it re-creates for every packet received.
             connection = resp.raw.connection
@@ -485,8 +484,16 @@ class AnswerStream:
             await self._open()
             return
         resp = self._resp
+        content = resp.raw.content
         try:
-            chunk = await resp.raw.content.readany()
+            chunk = content.read_nowait()  # what readany would return, if anything is buffered
+            if not chunk and not content.is_eof():
+                if self._watchdog is None and self._idle is not None:
+                    # Only a read that waits needs the watchdog (a timer per stream otherwise).
+                    self._watchdog = asyncio.get_running_loop().call_at(
+                        self._last_read + self._idle, self._check_idle
+                    )
+                chunk = await content.readany()
         except BaseException as exc:
             if isinstance(exc, (_IdleTimeout, aiohttp.ClientError, OSError, asyncio.TimeoutError)):
                 await self._on_break(exc)
