@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import operator
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
@@ -173,6 +174,9 @@ class AnswerStream:
         self._decoder: EventDecoder[_Item] = _event_decoder()
         self._items: list[Any] = []
         self._pos = 0
+        # _items[_counted:_pos] were delivered by a fast path (plain AnswerDelta items only) and
+        # are not in _parts/_delivered yet: _count() adds them when the text or count is needed.
+        self._counted = 0
         self._finished = False
         self._ok = False
         self._closed = False
@@ -192,7 +196,8 @@ class AnswerStream:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("finished" if self._finished else "open")
-        return f"<AnswerStream {state} events={self._delivered}>"
+        events = self._delivered + self._pos - self._counted
+        return f"<AnswerStream {state} events={events}>"
 
     # -- context management --------------------------------------------------------------------
 
@@ -242,6 +247,7 @@ class AnswerStream:
     @property
     def text_so_far(self) -> str:
         """The answer text received until now."""
+        self._count(self._pos)
         return "".join(self._parts)
 
     @property
@@ -273,9 +279,7 @@ class AnswerStream:
         if pos < len(items):
             item = items[pos]
             self._pos = pos + 1
-            if type(item) is AnswerDelta:  # the hot path: one piece of text
-                self._parts.append(item.text)
-                self._delivered += 1
+            if type(item) is AnswerDelta:  # the hot path: one piece of text, counted later
                 return item
             return self._deliver(item)
         return await self._next_slow()
@@ -293,7 +297,20 @@ class AnswerStream:
                 raise StopAsyncIteration
             await self._fill()
 
+    def _count(self, upto: int) -> None:
+        """Add the pieces of text the fast paths delivered before ``upto`` to the text so far."""
+        counted = self._counted
+        if upto > counted:
+            self._parts.extend(map(_text_of, self._items[counted:upto]))
+            self._delivered += upto - counted
+            self._counted = upto
+
     def _deliver(self, item: Any) -> StreamEvent:
+        """Deliver ``item``, the one before ``_pos``."""
+        pos = self._pos
+        if self._counted < pos - 1:
+            self._count(pos - 1)
+        self._counted = pos
         name: str | None = None
         if type(item) is NamedEvent:
             name, item = item.name, item.value
@@ -378,6 +395,7 @@ class AnswerStream:
             merged["answer"] = meta.answer
 
     def _build_answer(self) -> Answer:
+        self._count(self._pos)
         meta = self._meta
         text = "".join(self._parts) if self._parts else (meta.get("answer") or "")
         messages = meta.get("messages")
@@ -480,6 +498,7 @@ class AnswerStream:
         self._ok = True
 
     async def _fill(self) -> None:
+        self._count(self._pos)  # everything buffered was delivered
         if self._resp is None:
             await self._open()
             return
@@ -513,7 +532,7 @@ class AnswerStream:
         if new:
             # _fill runs only once everything buffered was delivered.
             self._items = new
-            self._pos = 0
+            self._pos = self._counted = 0
         if self._closed:
             self._finish_ok()
 
@@ -563,7 +582,7 @@ class AnswerStream:
         if self._delivered == 0 and self._opens <= self._max_retries:
             # Nothing reached the caller yet: start over (ask-question is safe to repeat).
             self._decoder = _event_decoder()
-            self._items, self._pos = [], 0
+            self._items, self._pos, self._counted = [], 0, 0
             self._resp = None
             self._closed = self._finished = False
             await self._open()
@@ -597,6 +616,9 @@ class AnswerStream:
         return err
 
 
+_text_of = operator.attrgetter("text")
+
+
 def _raw_of(item: Any) -> Any:
     if isinstance(item, UnknownEvent):
         return item.raw
@@ -618,12 +640,9 @@ async def _texts(stream: AnswerStream) -> AsyncGenerator[str, None]:
         pos = stream._pos
         if pos < len(items):
             item = items[pos]
-            if type(item) is AnswerDelta:  # the hot path: one piece of text
+            if type(item) is AnswerDelta:  # the hot path: one piece of text, counted later
                 stream._pos = pos + 1
-                text = item.text
-                stream._parts.append(text)
-                stream._delivered += 1
-                yield text
+                yield item.text
                 continue
         try:
             event = await stream.__anext__()

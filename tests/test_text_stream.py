@@ -70,3 +70,17 @@ async def test_unused_and_empty_text_streams(fake: FakeFini, client: FiniClient)
         events = [e async for e in stream]
         assert isinstance(events[0], AnswerMetadata)
         assert [t async for t in stream.text_stream] == []  # already read to the end
+
+
+async def test_events_count_and_text_so_far_follow_each_event(client: FiniClient) -> None:
+    async with client.bots.stream_question(Q) as stream:
+        seen = ""
+        count = 0
+        async for event in stream:
+            count += 1
+            if isinstance(event, AnswerDelta):
+                seen += event.text
+            assert stream.text_so_far == seen
+            assert f"events={count}>" in repr(stream)
+        final = await stream.get_final_answer()
+    assert final.answer == seen and count > 5
