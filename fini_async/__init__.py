@@ -1,5 +1,7 @@
 """fini-async: the asyncio-first Python SDK for Fini and Sharely."""
 
+from typing import TYPE_CHECKING, Any
+
 from ._batch import Batch, BatchProgress, BatchResult
 from ._client import FiniClient
 from ._config import DEFAULT_TIMEOUT, Timeout
@@ -51,19 +53,48 @@ from .resources.conversations import (
     UsedFolder,
 )
 from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
-from .sharely import (
-    SharelyBackgroundJob,
-    SharelyClient,
-    SharelyCreatedKnowledge,
-    SharelyDeletedKnowledge,
-    SharelyKnowledge,
-    SharelyKnowledgeList,
-    SharelyKnowledgePage,
-    SharelyKnowledgeRef,
-    SharelyUpdatedMetadata,
-    SharelyUploadedFile,
-    SharelyUploadFileMetadata,
+
+if TYPE_CHECKING:  # imported on first use: most users of the Fini client never need Sharely
+    from .sharely import (
+        SharelyBackgroundJob,
+        SharelyClient,
+        SharelyCreatedKnowledge,
+        SharelyDeletedKnowledge,
+        SharelyKnowledge,
+        SharelyKnowledgeList,
+        SharelyKnowledgePage,
+        SharelyKnowledgeRef,
+        SharelyUpdatedMetadata,
+        SharelyUploadedFile,
+        SharelyUploadFileMetadata,
+    )
+
+_SHARELY_NAMES = frozenset(
+    {
+        "SharelyBackgroundJob",
+        "SharelyClient",
+        "SharelyCreatedKnowledge",
+        "SharelyDeletedKnowledge",
+        "SharelyKnowledge",
+        "SharelyKnowledgeList",
+        "SharelyKnowledgePage",
+        "SharelyKnowledgeRef",
+        "SharelyUpdatedMetadata",
+        "SharelyUploadedFile",
+        "SharelyUploadFileMetadata",
+    }
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SHARELY_NAMES:
+        from . import sharely
+
+        value = getattr(sharely, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_TIMEOUT",

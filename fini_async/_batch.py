@@ -19,11 +19,13 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
-import anyio.abc
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+if TYPE_CHECKING:  # anyio imports these lazily: importing them here would cost ~20 ms at import
+    import anyio.abc
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._exceptions import ClientStateError, ValidationError
 from ._ratelimit import TokenBucket, check_rate
