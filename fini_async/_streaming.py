@@ -644,6 +644,9 @@ async def _texts(stream: AnswerStream) -> AsyncGenerator[str, None]:
                 stream._pos = pos + 1
                 yield item.text
                 continue
+        elif not stream._finished:
+            await stream._fill()  # what stream.__anext__ would do next, two coroutines fewer
+            continue
         try:
             event = await stream.__anext__()
         except StopAsyncIteration:
