@@ -69,25 +69,9 @@ if TYPE_CHECKING:  # imported on first use: most users of the Fini client never 
         SharelyUploadFileMetadata,
     )
 
-_SHARELY_NAMES = frozenset(
-    {
-        "SharelyBackgroundJob",
-        "SharelyClient",
-        "SharelyCreatedKnowledge",
-        "SharelyDeletedKnowledge",
-        "SharelyKnowledge",
-        "SharelyKnowledgeList",
-        "SharelyKnowledgePage",
-        "SharelyKnowledgeRef",
-        "SharelyUpdatedMetadata",
-        "SharelyUploadedFile",
-        "SharelyUploadFileMetadata",
-    }
-)
-
 
 def __getattr__(name: str) -> Any:
-    if name in _SHARELY_NAMES:
+    if name.startswith("Sharely") and name in __all__:  # the names imported above for mypy
         from . import sharely
 
         value = getattr(sharely, name)
