@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
-from ._batch import Batch, BatchProgress, BatchResult
+from ._batch import Batch, BatchFailure, BatchProgress, BatchResult, BatchSuccess
 from ._client import FiniClient
 from ._config import DEFAULT_TIMEOUT, Timeout
 from ._exceptions import (
@@ -96,8 +96,10 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Batch",
+    "BatchFailure",
     "BatchProgress",
     "BatchResult",
+    "BatchSuccess",
     "Bot",
     "BulkDeleteError",
     "Chat",

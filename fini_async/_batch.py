@@ -19,7 +19,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 import anyio
 
@@ -27,11 +27,16 @@ if TYPE_CHECKING:  # anyio imports these lazily: importing them here would cost 
     import anyio.abc
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._exceptions import ClientStateError, ValidationError
+from ._exceptions import (
+    AuthenticationError,
+    ClientStateError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from ._ratelimit import TokenBucket, check_rate
 from ._transport import attempt_hook
 
-__all__ = ["Batch", "BatchProgress", "BatchResult"]
+__all__ = ["FATAL_ERRORS", "Batch", "BatchFailure", "BatchProgress", "BatchResult", "BatchSuccess"]
 
 T = TypeVar("T")
 
@@ -54,17 +59,37 @@ _sent_at: ContextVar[float] = ContextVar("fini_async_batch_sent_at", default=0.0
 
 
 @dataclass(frozen=True)
-class BatchResult(Generic[T]):
-    """One input's outcome: its ``index`` (position in the input) and either ``answer`` or
-    ``error`` (the exception that call raised; the batch went on)."""
+class BatchSuccess(Generic[T]):
+    """An input that was answered: its ``index`` (position in the input) and its ``answer``."""
 
     index: int
-    answer: T | None = None
-    error: BaseException | None = None
+    answer: T
+    error: None = None
+    #: Always True: ``if result.ok`` narrows a :data:`BatchResult` to this class for type checkers.
+    ok: ClassVar[Literal[True]] = True
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+
+@dataclass(frozen=True)
+class BatchFailure:
+    """An input whose call failed: its ``index`` and the exception that call raised, ``error``
+    (the batch went on, unless the error was one of :data:`FATAL_ERRORS`)."""
+
+    index: int
+    error: Exception
+    answer: None = None
+    #: Always False: ``if not result.ok`` narrows a :data:`BatchResult` to this class.
+    ok: ClassVar[Literal[False]] = False
+
+
+#: One input's outcome: a :class:`BatchSuccess` (``ok`` True, ``answer`` set) or a
+#: :class:`BatchFailure` (``ok`` False, ``error`` set). Both have ``index``, ``ok``, ``answer``
+#: and ``error``; ``if result.ok: result.answer...`` type-checks under ``mypy --strict``.
+BatchResult: TypeAlias = BatchSuccess[T] | BatchFailure
+
+#: Errors that would fail every other input the same way (a wrong key, a key without the scope):
+#: after the first one the batch sends no further request and every remaining input fails at once
+#: with that same error.
+FATAL_ERRORS: tuple[type[Exception], ...] = (AuthenticationError, PermissionDeniedError)
 
 
 @dataclass(frozen=True)
@@ -118,6 +143,8 @@ class _Control:
         self.rate_limited = 0
         self._successes: collections.deque[float] = collections.deque()
         self._freed: anyio.Event | None = None
+        #: The first of :data:`FATAL_ERRORS` a call raised: no request is sent after it.
+        self.fatal: Exception | None = None
 
     # slots: a worker takes one per input; the consumer frees it when it takes the result
 
@@ -149,6 +176,8 @@ class _Control:
             await self.fixed.acquire()
         if self.bucket is not None:
             await self.bucket.acquire()
+        if self.fatal is not None:  # it came while this attempt waited (or before a retry)
+            raise self.fatal
         _sent_at.set(time.monotonic())
 
     def after_attempt(self, status: int | None, retry_after: float | None) -> None:
@@ -321,10 +350,16 @@ class _Runner(Generic[T]):
             if item is _END:
                 control.release_slot()
                 return
-            try:
-                result: BatchResult[T] = BatchResult(index, answer=await call(item))
-            except Exception as exc:
-                result = BatchResult(index, error=exc)
+            result: BatchResult[T]
+            if control.fatal is not None:
+                result = BatchFailure(index, control.fatal)  # fail fast: nothing is sent
+            else:
+                try:
+                    result = BatchSuccess(index, await call(item))
+                except Exception as exc:
+                    if control.fatal is None and isinstance(exc, FATAL_ERRORS):
+                        control.fatal = exc
+                    result = BatchFailure(index, exc)
             if not self.ordered:
                 self._put(result)
                 continue

@@ -11,11 +11,18 @@ from typing import Any
 import anyio
 import pytest
 
+import fini_async
 from fini_async import (
+    Answer,
     AskRequest,
+    AuthenticationError,
     Batch,
+    BatchFailure,
     BatchProgress,
+    BatchResult,
+    BatchSuccess,
     FiniClient,
+    PermissionDeniedError,
     RateLimitError,
     ValidationError,
 )
@@ -402,3 +409,64 @@ async def test_429s_before_any_success_do_not_pin_a_crawling_rate(fake: FakeFini
     assert batch.progress.rate_limited == 5
     assert batch.progress.rate_limit is None
     assert batch.progress.concurrency > 16  # grown back after halving
+
+
+# -- hardening (issue 11) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("questions", ["How do I upgrade?", b"How do I upgrade?", bytearray(b"q")])
+async def test_a_single_string_is_refused_not_asked_per_character(
+    fake: FakeFini, client: FiniClient, questions: Any
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        client.bots.ask_many(questions)
+    assert info.value.field == "questions"
+    assert "not a single" in str(info.value)
+    assert sum(fake.calls.values()) == 0
+
+
+async def test_a_wrong_key_stops_the_batch_at_once(fake: FakeFini) -> None:
+    questions = [f"What is Fini? {i}" for i in range(100)]
+    async with (
+        fake.client(api_key="fini_wrong_key") as client,
+        client.bots.ask_many(questions, concurrency=4, ordered=True) as batch,
+    ):
+        results = [r async for r in batch]
+    assert [r.index for r in results] == list(range(100))
+    assert all(isinstance(r.error, AuthenticationError) for r in results)
+    # The 4 sent before the first 401 came back; no request after it.
+    assert fake.calls["ask-question"] <= 4
+    first = {id(r.error) for r in results[4:]}
+    assert len(first) == 1  # the remaining items carry that same error
+    assert batch.progress.failed == 100 and batch.progress.succeeded == 0
+
+
+async def test_a_403_stops_the_batch_and_retries_are_not_sent(fake: FakeFini) -> None:
+    async with fake.client() as client:
+        fake.fail_next("ask-question", times=1, status=403)
+        results = await client.bots.ask_many([f"q{i}" for i in range(20)], concurrency=1).collect()
+    assert fake.calls["ask-question"] == 1
+    assert len(results) == 20
+    assert all(isinstance(r.error, PermissionDeniedError) for r in results)
+    assert all(r.error is results[0].error for r in results)
+
+
+async def test_other_errors_do_not_stop_the_batch(fake: FakeFini) -> None:
+    async with fake.client(max_retries=0) as client:
+        fake.fail_next("ask-question", times=1, status=404)
+        results = await client.bots.ask_many([f"q{i}" for i in range(5)], concurrency=1).collect()
+    assert [r.ok for r in results] == [False, True, True, True, True]
+    assert fake.calls["ask-question"] == 5
+
+
+async def test_results_are_a_union_narrowed_by_ok(fake: FakeFini, client: FiniClient) -> None:
+    results = await client.bots.ask_many(["What is Fini?", ""], ordered=True).collect()
+    good, bad = results
+    assert isinstance(good, BatchSuccess) and good.ok is True and good.error is None
+    assert good.answer.answer
+    assert isinstance(bad, BatchFailure) and bad.ok is False and bad.answer is None
+    assert isinstance(bad.error, ValidationError)
+    # The alias names both, and subscripts like the generic class it replaced.
+    assert BatchResult[Answer] == BatchSuccess[Answer] | BatchFailure
+    for name in ("BatchResult", "BatchSuccess", "BatchFailure"):
+        assert name in fini_async.__all__

@@ -310,22 +310,33 @@ class BotsResource(Resource):
         **ask_kwargs: Any,
     ) -> Batch[Answer]:
         """Answer many questions concurrently: a :class:`Batch` yielding one ``BatchResult`` per
-        input (``.index``, and ``.answer`` or ``.error``) as each finishes, or in input order
+        input (``.index``, and ``.answer`` or ``.error``; ``if result.ok`` narrows it to a
+        ``BatchSuccess``) as each finishes, or in input order
         with ``ordered=True`` (buffering at most ``concurrency`` results).
 
         Inputs are strings, :class:`AskRequest` objects or mappings of ``ask_question``
         arguments, whose options override ``ask_kwargs``; they are pulled lazily, so at most
         ``concurrency`` are in flight or buffered. A failed item carries its exception and the
-        batch goes on. ``rate_limit`` caps this batch's requests per second (the client's own
-        ``rate_limit`` applies too). With ``adaptive`` (the default) the batch halves its
+        batch goes on, except after a 401 or 403 (a wrong key fails every call the same way):
+        then no further request is sent and every remaining item fails at once with that error.
+        ``rate_limit`` caps this batch's requests per second (the client's own ``rate_limit``
+        applies too). With ``adaptive`` (the default) the batch halves its
         concurrency and paces its requests when the server answers 429, then raises them again
         as calls succeed. ``batch.progress`` (and ``on_progress``, called with it after each
         result) tells how far it got; ``total`` sizes it when the input has no ``len()``.
 
         Use ``async with client.bots.ask_many(...) as batch: async for r in batch`` to cancel
         what is in flight deterministically on exit. Raises ValidationError at once for a bad
-        ``concurrency``, ``rate_limit`` or ``ask_kwargs``.
+        ``concurrency``, ``rate_limit`` or ``ask_kwargs``, or a single string given as
+        ``questions``.
         """
+        if isinstance(questions, (str, bytes, bytearray, memoryview)):
+            # Iterating a string would ask one question per character.
+            raise ValidationError(
+                "questions must be an iterable of questions (a list of strings, say), not a "
+                f"single {type(questions).__name__}: wrap one question in a list",
+                field="questions",
+            )
         request_only = {"timeout", "max_retries", "extra_headers"}
         unknown = set(ask_kwargs) - _ASK_OPTIONS
         if unknown:
