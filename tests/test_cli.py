@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -303,7 +304,11 @@ async def _jsonl_options_ids_and_error_lines(
     out = tmp_path / "answers.jsonl"
     fake.fail_next("ask-question", 2, status=400)  # never retried: two error lines
     run = await cli("ask-many", source, "-o", out, "--concurrency", "1", fake=fake)
-    assert run.code == 0, run
+    assert run.code == 1, run  # some questions failed: a script must see it
+    assert run.err.strip().splitlines()[-1] == (
+        f"error: 3 of 20 questions failed (error lines in {out}); run the same command to ask "
+        "them again"
+    )
     records = {r["index"]: r for r in lines_of(out)}
     assert sorted(records) == list(range(20))
     assert all(r["id"] == f"q{i}" for i, r in records.items())
@@ -319,11 +324,14 @@ async def _jsonl_options_ids_and_error_lines(
     assert calls == 19  # the bad temperature never left the client
 
     kept = await cli("ask-many", source, "-o", out, "--no-retry-errors", fake=fake)
-    assert kept.code == 0 and "nothing to do" in kept.err
+    assert kept.code == 1 and "nothing to do" in kept.err  # the file still holds 3 errors
+    assert "error: 3 of 20 questions failed" in kept.err
+    assert "without --no-retry-errors" in kept.err
     assert fake.calls["ask-question"] == calls
 
     retried = await cli("ask-many", source, "-o", out, fake=fake)
-    assert retried.code == 0, retried
+    assert retried.code == 1, retried  # index 4 fails again
+    assert "error: 1 of 20 questions failed" in retried.err
     assert "3 earlier errors to ask again" in retried.err
     records = {r["index"]: r for r in lines_of(out)}
     assert sorted(records) == list(range(20)) and len(lines_of(out)) == 20
@@ -419,8 +427,8 @@ async def test_ask_many_stops_on_a_wrong_key(fake: FakeFini, tmp_path: Path) -> 
         "error: AuthenticationError (401): Invalid or missing API key"
     )
     assert_no_secret(run.out, run.err, secret=WRONG_KEY)
-    assert out.read_text() == ""  # nothing written: the same command resumes from scratch
-    assert fake.calls["ask-question"] < 200
+    assert not out.exists()  # nothing written, no empty file left: resumes from scratch
+    assert fake.calls["ask-question"] <= 4  # the batch sent nothing after the first 401
 
 
 # -- knowledge -----------------------------------------------------------------------------------
@@ -541,3 +549,170 @@ async def test_demo_runs_every_section() -> None:
     assert "COMPLETED" in after
     assert "13 conversations in the last 7 days" in run.out
     assert "Demo finished in" in run.out
+
+
+# -- hardening (issue 11) ------------------------------------------------------------------------
+
+
+async def test_emulator_and_timeout_options_after_the_command() -> None:
+    env = env_for(None, FINI_API_KEY=None, FINI_BASE_URL="http://127.0.0.1:9")
+    run = await cli("ask", "--emulator", "--timeout", "30", "How do I upgrade?", env=env)
+    assert run.code == 0, run
+    assert run.out.startswith(UPGRADE)
+    listed = await cli("conversations", "list", "--json", "--emulator", env=env)
+    assert listed.code == 0 and len(listed.out.splitlines()) == 20
+    bad = await cli("ask", "--timeout", "-1", "q", env=env)
+    assert bad.code == 2 and "--timeout" in bad.err
+
+
+async def test_timeout_option_and_env_say_attempts_and_total_time(fake: FakeFini) -> None:
+    fake.add_latency("ask-question", 3)
+    where = f"[POST {fake.url}/v2/bots/ask-question]"
+    for args, env in (
+        (["--timeout", "0.3"], env_for(fake)),
+        ([], env_for(fake, FINI_TIMEOUT="0.3")),
+        (["--timeout", "0.3"], env_for(fake, FINI_TIMEOUT="100")),  # the option wins
+    ):
+        run = await cli("ask", *args, "What is Fini?", env=env)
+        assert run.code == 1, run
+        (line,) = run.err.strip().splitlines()
+        assert line.startswith("error: APITimeoutError: "), line
+        assert where in line
+        match = re.search(r"gave up after (\d+) attempts in (\d+\.\d) s", line)
+        assert match, line
+        assert int(match.group(1)) == 3  # the first try and the two retries
+        assert 0.9 <= float(match.group(2)) < 3, line  # three attempts of 0.3 s, not 3 s
+        assert "--timeout or FINI_TIMEOUT" in line
+    assert fake.calls["ask-question"] == 9
+
+
+async def test_connection_error_is_one_sentence_with_method_and_url() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    run = await cli(
+        "ask", "What is Fini?", env=env_for(None, FINI_API_KEY=WRITE_KEY, FINI_BASE_URL=url)
+    )
+    assert run.code == 1
+    (line,) = run.err.strip().splitlines()
+    assert line.startswith("error: APIConnectionError: "), line
+    assert f"[POST {url}/v2/bots/ask-question]; gave up after 3 attempts in " in line
+
+
+def _run_on_a_terminal(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run ``command`` with a pseudo-terminal as stdin, stdout and stderr; its exit status and
+    everything it wrote."""
+    import pty
+
+    main, sub = pty.openpty()
+    try:
+        proc = subprocess.Popen(command, stdin=sub, stdout=sub, stderr=sub, env=env)
+    finally:
+        os.close(sub)
+    output = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(main)
+        code = proc.wait(timeout=60)
+    return code, output.decode(errors="replace")
+
+
+async def test_spinner_while_waiting_only_on_a_terminal(fake: FakeFini) -> None:
+    fake.add_latency("ask-question", 1.0)
+    env = env_for(fake, TERM="xterm", COLUMNS="100")
+    command = [sys.executable, "-m", "fini_async", "ask", "What is Fini?"]
+    code, output = await anyio.to_thread.run_sync(_run_on_a_terminal, command, env)
+    assert code == 0, output
+    assert "waiting for the answer" in output  # the spinner's line, cleared before the answer
+    assert "Fini" in output.split("waiting for the answer")[-1]
+    piped = await cli("ask", "What is Fini?", fake=fake)
+    assert piped.code == 0 and piped.err == ""  # no spinner into a pipe or a file
+
+
+async def test_ask_many_reads_csv_and_json(tmp_path: Path) -> None:
+    seen: list[Any] = []
+    async with recording_fake(seen) as fake:
+        csv_file = tmp_path / "questions.csv"
+        csv_file.write_text(
+            "\ufeffid,question,instruction,temperature,categories\n"  # Excel's BOM
+            'a1,"How do I upgrade, quickly?",Be brief.,0.5,"[""billing""]"\n'
+            "a2,What is Fini?,,,\n"
+            ",,,,\n"  # an empty row is skipped
+        )
+        out = tmp_path / "csv.jsonl"
+        run = await cli("ask-many", csv_file, "-o", out, "--concurrency", "1", fake=fake)
+        assert run.code == 0, run
+        records = sorted(lines_of(out), key=lambda r: r["index"])
+        assert [(r["id"], r["question"]) for r in records] == [
+            ("a1", "How do I upgrade, quickly?"),
+            ("a2", "What is Fini?"),
+        ]
+        first = next(b for b in seen if b["question"] == "How do I upgrade, quickly?")
+        assert first["instruction"] == "Be brief." and first["temperature"] == 0.5
+        assert first["categories"] == ["billing"]
+        second = next(b for b in seen if b["question"] == "What is Fini?")
+        assert "instruction" not in second and "temperature" not in second
+
+        json_file = tmp_path / "questions.json"
+        json_file.write_text(
+            json.dumps(["What is Fini?", {"question": "How do I upgrade?", "id": 7}])
+        )
+        out = tmp_path / "json.jsonl"
+        run = await cli("ask-many", json_file, "-o", out, fake=fake)
+        assert run.code == 0, run
+        records = sorted(lines_of(out), key=lambda r: r["index"])
+        assert [(r["id"], r["question"]) for r in records] == [
+            (None, "What is Fini?"),
+            (7, "How do I upgrade?"),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("q.jsonl", '{"question": "ok"}\n{"question": 5}\n', "line 2 needs a non-empty string "
+         "'question', not a number"),
+        ("q.jsonl", '{"question": "ok", "id": []}\n', "line 1: 'id' must be a string or an "
+         "integer, not an array"),
+        ("q.jsonl", '\n{"question": "ok", "temperature": "hot"}\n', "line 2: 'temperature' must "
+         "be a number, not a string"),
+        ("q.jsonl", '{"question": "ok", "categories": "billing"}\n', "line 1: 'categories' must "
+         "be an array of strings, not a string"),
+        ("q.jsonl", '{"question": "ok", "user_attributes": [1]}\n', "line 1: 'user_attributes' "
+         "must be an object, not an array"),
+        ("q.json", '{"question": "not in an array"}', "must hold a JSON array of questions"),
+        ("q.json", '["ok", 5]', "item 2 must be a JSON object, not a number"),
+        ("q.json", '["ok", {"question": "x", "instruction": 1}]', "item 2: 'instruction' must "
+         "be a string, not a number"),
+        ("q.csv", "text\nWhat is Fini?\n", "line 1 must be a header row with a 'question' column"),
+        ("q.csv", "question,colour\nWhat?,red\n", "line 1: unknown column 'colour'"),
+        ("q.csv", "question,temperature\nok,1\nok,warm\n", "line 3: temperature must be a "
+         "number, got 'warm'"),
+        ("q.csv", "question,id\nok,1,extra\n", "line 2 has 3 cells for 2 columns"),
+        ("q.csv", 'question,categories\nok,"[""a"", "\n', "line 2: the categories cell is not "
+         "JSON"),
+        ("q.xlsx", "PK\x03\x04", ".xlsx files are not read; export the questions"),
+    ],
+)  # fmt: skip
+async def test_ask_many_refuses_bad_question_files_up_front(
+    fake: FakeFini, tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    source = tmp_path / name
+    source.write_text(content)
+    out = tmp_path / "answers.jsonl"
+    run = await cli("ask-many", source, "-o", out, fake=fake)
+    assert run.code == 1, run
+    (line,) = run.err.strip().splitlines()
+    assert line.startswith(f"error: ValidationError: {source}"), line
+    assert message in line, line
+    assert not out.exists()
+    assert fake.calls["ask-question"] == 0

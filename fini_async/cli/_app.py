@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import click
@@ -50,12 +53,79 @@ def stdout_console() -> Console:
     return console
 
 
+_EMULATOR_HELP = (
+    "Run the command against an emulator started in this process (with its test key and "
+    "20 sample conversations) instead of FINI_BASE_URL."
+)
+_TIMEOUT_HELP = (
+    "Give up on a request after this many seconds (each phase of each attempt; retries get "
+    "their own). Default: the SDK's timeouts (10 s to connect, 120 s to read)."
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _set_emulator(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(Settings).emulator = True
+
+
+def _set_timeout(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
+    if value is not None:
+        ctx.ensure_object(Settings).timeout = value
+
+
+def api_options(*, timeout: bool = True) -> Callable[[F], F]:
+    """``--emulator`` (and ``--timeout``) on a command that calls the API, so that they work
+    after the command's name too: ``fini-async ask --emulator "..."``. They set the group's
+    :class:`Settings`, like the same options before the command's name."""
+
+    def decorate(func: F) -> F:
+        if timeout:
+            func = click.option(
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                metavar="SECONDS",
+                expose_value=False,
+                callback=_set_timeout,
+                help=_TIMEOUT_HELP + " Also FINI_TIMEOUT.",
+            )(func)
+        decorated: F = click.option(
+            "--emulator", is_flag=True, expose_value=False, callback=_set_emulator,
+            help=_EMULATOR_HELP,
+        )(func)  # fmt: skip
+        return decorated
+
+    return decorate
+
+
+@contextmanager
+def spinner(description: str) -> Iterator[Callable[[], None]]:
+    """A spinner on stderr while waiting for the API (only on a terminal, and gone afterwards).
+    Yields a function that stops it early (before printing what arrived)."""
+    err = stderr_console()
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    progress.add_task(description, total=None)
+    with progress:
+        yield progress.stop
+
+
 @click.group(context_settings=_CONTEXT)
+@click.option("--emulator", is_flag=True, help=_EMULATOR_HELP)
 @click.option(
-    "--emulator",
-    is_flag=True,
-    help="Run the command against an emulator started in this process (with its test key and "
-    "20 sample conversations) instead of FINI_BASE_URL.",
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    envvar="FINI_TIMEOUT",
+    show_envvar=True,
+    help=_TIMEOUT_HELP,
 )
 @click.option(
     "--debug",
@@ -64,16 +134,17 @@ def stdout_console() -> Console:
 )
 @click.version_option(package_name="fini-async", prog_name="fini-async")
 @click.pass_context
-def cli(ctx: click.Context, emulator: bool, debug: bool) -> None:
+def cli(ctx: click.Context, emulator: bool, timeout: float | None, debug: bool) -> None:
     """The Fini support-AI API from the command line.
 
     Reads FINI_API_KEY (required unless --emulator) and FINI_BASE_URL (default: the production
-    API) from the environment. Errors print one line on stderr and exit with status 1 (2 for
-    a usage error, 130 after Ctrl-C); --debug adds the traceback.
+    API) from the environment, and FINI_TIMEOUT (like --timeout). --emulator and --timeout go
+    before or after the command's name. Errors print one line on stderr and exit with status 1
+    (2 for a usage error, 130 after Ctrl-C); --debug adds the traceback.
 
     Try `fini-async demo` first: it needs no key and no network.
     """
-    settings = Settings(emulator=emulator, debug=debug)
+    settings = Settings(emulator=emulator, debug=debug, timeout=timeout)
     if debug:
         settings.enable_debug_logging()
     ctx.obj = settings
@@ -96,6 +167,7 @@ def print_answer(answer: Answer, *, streamed: bool = False) -> None:
 @click.option("--stream", is_flag=True, help="Print the answer token by token as it arrives.")
 @click.option("--instruction", metavar="TEXT", help="An instruction for the agent.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as one JSON object.")
+@api_options()
 @click.pass_obj
 def ask(
     settings: Settings, question: str, stream: bool, instruction: str | None, as_json: bool
@@ -110,14 +182,16 @@ def ask(
 
     async def go() -> None:
         async with open_client(settings) as client:
-            if stream:
-                async with client.bots.stream_question(question, instruction=instruction) as s:
-                    if not as_json:
-                        async for text in s.text_stream:
-                            click.echo(text, nl=False)
-                    answer = await s.get_final_answer()
-            else:
-                answer = await client.bots.ask_question(question, instruction=instruction)
+            with spinner("waiting for the answer") as stop:
+                if stream:
+                    async with client.bots.stream_question(question, instruction=instruction) as s:
+                        if not as_json:
+                            async for text in s.text_stream:
+                                stop()  # the first token ends the spinner
+                                click.echo(text, nl=False)
+                        answer = await s.get_final_answer()
+                else:
+                    answer = await client.bots.ask_question(question, instruction=instruction)
         if as_json:
             click.echo(json_line(answer))
         else:
@@ -170,6 +244,7 @@ class RateColumn(ProgressColumn):
     show_default=True,
     help="On resume, ask again the questions whose earlier result was an error.",
 )
+@api_options()
 @click.pass_obj
 def ask_many(
     settings: Settings,
@@ -182,15 +257,20 @@ def ask_many(
 ) -> None:
     """Answer every question of QUESTIONS concurrently into OUTPUT, one JSON line each.
 
-    QUESTIONS is a .txt file (one question a line, blank lines skipped) or a .jsonl file (one
+    QUESTIONS is a .txt file (one question a line, blank lines skipped), a .jsonl file (one
     object a line: "question", an optional "id", and any ask options such as "instruction",
-    "temperature", "categories", "user_attributes", "message_history").
+    "temperature", "categories", "user_attributes", "message_history"), a .csv or .tsv file (a
+    header row with a "question" column, and optionally "id" and option columns; JSON in the
+    cells of list and object options) or a .json file (an array of strings or such objects).
+    A mistake in it (a wrong type, an unknown key) stops the command before anything is asked,
+    naming the line.
 
     Each input gets one line, written whole and flushed the moment its result arrives, in
     completion order: {"index": i, "id": ..., "question": ..., "answer": ..., "based_on": [...]}
     or, when that question failed, {"index": i, ..., "error": {"type": ..., "status": ...,
-    "message": ...}}. A failed question never stops the batch; a wrong or unauthorised key
-    (401, 403) does, and nothing is written for it.
+    "message": ...}}. A failed question never stops the batch, but the command then exits with
+    status 1 and says how many failed; a wrong or unauthorised key (401, 403) stops it, and
+    nothing is written for it (no empty OUTPUT is left behind).
 
     Resumable: Ctrl-C loses nothing already written (exit status 130), and running the same
     command again skips every index already in OUTPUT. Error lines are asked again on resume
@@ -216,7 +296,8 @@ def ask_many(
         click.echo(f"resuming: {', '.join(notes)}", err=True)
     stats = BatchStats(total=len(items), already_done=len(resume.done))
     if not pending:
-        click.echo(f"nothing to do: all {len(items)} questions are answered in {output}", err=True)
+        click.echo(f"nothing to do: all {len(items)} questions have a line in {output}", err=True)
+        _exit_if_failed(resume.kept_errors, len(items), output, retry_errors)
         return
     ask_kwargs: dict[str, Any] = {}
     if instruction is not None:
@@ -269,6 +350,25 @@ def ask_many(
         f"{stats.elapsed:.1f} s, {stats.rate:,.1f} answers/s)",
         err=True,
     )
+    _exit_if_failed(stats.failed + resume.kept_errors, len(items), output, retry_errors)
+
+
+def _exit_if_failed(failed: int, total: int, output: Path, retry_errors: bool) -> None:
+    """Exit with status 1 when error lines are left in ``output``, saying how many: a script
+    must not take a half-answered file for a finished one."""
+    if not failed:
+        return
+    again = (
+        "run the same command to ask them again"
+        if retry_errors
+        else "run it again without --no-retry-errors to ask them again"
+    )
+    questions = "question" if total == 1 else "questions"
+    click.echo(
+        f"error: {failed} of {total} {questions} failed (error lines in {output}); {again}",
+        err=True,
+    )
+    sys.exit(1)
 
 
 # -- knowledge -----------------------------------------------------------------------------------
@@ -303,6 +403,7 @@ def knowledge() -> None:
     show_default=True,
     help="With --wait: give up after this many seconds.",
 )
+@api_options(timeout=False)
 @click.pass_obj
 def knowledge_generate(
     settings: Settings,
@@ -366,6 +467,7 @@ def knowledge_generate(
 @knowledge.command("status", context_settings=_CONTEXT)
 @click.argument("job_ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per job.")
+@api_options()
 @click.pass_obj
 def knowledge_status(settings: Settings, job_ids: tuple[str, ...], as_json: bool) -> None:
     """Print the status of knowledge jobs (one call for up to 100 ids).
@@ -374,7 +476,8 @@ def knowledge_status(settings: Settings, job_ids: tuple[str, ...], as_json: bool
 
     async def go() -> None:
         async with open_client(settings) as client:
-            statuses = await client.knowledge.get_jobs(list(job_ids))
+            with spinner("reading the jobs"):
+                statuses = await client.knowledge.get_jobs(list(job_ids))
         if as_json:
             for status in statuses:
                 click.echo(json_line(status))
@@ -442,6 +545,7 @@ def conversations() -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Stop after this many.")
 @click.option("--source", multiple=True, help="Only this source (repeat for several).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per conversation.")
+@api_options()
 @click.pass_obj
 def conversations_list(
     settings: Settings,
@@ -468,16 +572,18 @@ def conversations_list(
                 since=since, until=until, source=list(source) or None
             )
             count = 0
-            async for conv in listing:
-                if as_json:
-                    record = msgspec.to_builtins(conv)
-                    record["createdAtIso"] = _iso(conv.created_at)
-                    click.echo(json_line(record))
-                else:
-                    rows.append(conv)
-                count += 1
-                if limit is not None and count >= limit:
-                    break
+            with spinner("listing conversations") as stop:
+                async for conv in listing:
+                    if as_json:
+                        stop()  # lines go out as they come
+                        record = msgspec.to_builtins(conv)
+                        record["createdAtIso"] = _iso(conv.created_at)
+                        click.echo(json_line(record))
+                    else:
+                        rows.append(conv)
+                    count += 1
+                    if limit is not None and count >= limit:
+                        break
         if as_json:
             return
         if not rows:

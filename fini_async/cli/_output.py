@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from .._exceptions import APIStatusError, ConfigurationError
+from .._exceptions import APIError, APIStatusError, ConfigurationError
 from .._models import Answer, Source
 
 __all__ = [
@@ -49,7 +49,9 @@ def leaf_exception(exc: BaseException) -> BaseException:
 
 def error_line(exc: BaseException) -> str:
     """The one line printed for a failure: ``error: AuthenticationError (401): ... [request id
-    ...]``. Messages never hold an API key (the SDK's exceptions never carry one)."""
+    ...]``, or for a connection failure or timeout ``error: APIConnectionError: could not
+    connect ... [POST https://...]``. Messages never hold an API key (the SDK's exceptions never
+    carry one)."""
     exc = leaf_exception(exc)
     name = type(exc).__name__
     if isinstance(exc, APIStatusError):
@@ -58,6 +60,9 @@ def error_line(exc: BaseException) -> str:
     message = one_line(str(getattr(exc, "message", None) or exc))
     if isinstance(exc, ConfigurationError):
         return f"error: {message}"
+    if isinstance(exc, APIError) and exc.method:
+        # A connection failure or timeout: the SDK's sentence, then which request it was.
+        message = f"{message} [{exc.method} {exc.url}]".strip()
     return f"error: {name}: {message}" if message else f"error: {name}"
 
 

@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -18,7 +19,8 @@ import click
 
 from .._client import FiniClient
 from .._config import env
-from .._exceptions import ConfigurationError
+from .._exceptions import APIConnectionError, APITimeoutError, ConfigurationError
+from .._transport import attempt_hook
 from ._output import error_line, leaf_exception
 
 __all__ = ["EXIT_INTERRUPTED", "Settings", "fail", "open_client", "run"]
@@ -37,6 +39,9 @@ class Settings:
 
     emulator: bool = False
     debug: bool = False
+    #: ``--timeout`` / ``FINI_TIMEOUT``: seconds for each phase of each attempt (None: the SDK's
+    #: defaults).
+    timeout: float | None = None
 
     def enable_debug_logging(self) -> None:
         # The transport reads FINI_LOG when the first client is built, which is after this.
@@ -52,7 +57,7 @@ async def open_client(settings: Settings) -> AsyncIterator[FiniClient]:
 
         async with FakeFini() as fake:
             conversations_of(fake).seed_conversations(EMULATOR_CONVERSATIONS, span_days=6)
-            async with fake.client() as client:
+            async with fake.client(timeout=settings.timeout) as client:
                 yield client
         return
     if not env("FINI_API_KEY"):
@@ -61,16 +66,38 @@ async def open_client(settings: Settings) -> AsyncIterator[FiniClient]:
             "the production API), or add --emulator to try the command against an embedded "
             "emulator"
         )
-    async with FiniClient() as client:
+    async with FiniClient(timeout=settings.timeout) as client:
         yield client
 
 
-def fail(settings: Settings, exc: BaseException) -> NoReturn:
-    """Print ``exc`` as one line (and its traceback with ``--debug``) and exit with status 1."""
+def fail(settings: Settings, exc: BaseException, *, note: str = "") -> NoReturn:
+    """Print ``exc`` as one line (and its traceback with ``--debug``) and exit with status 1.
+    ``note`` is added to the line."""
     if settings.debug:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    click.echo(error_line(exc), err=True)
+    click.echo(error_line(exc) + note, err=True)
     sys.exit(1)
+
+
+class AttemptCounter:
+    """Counts the HTTP attempts of a command (retries included), for the message of a connection
+    failure or timeout. It is
+    the transport's attempt hook in the command's task (a batch's workers install their own)."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.started = time.monotonic()
+
+    async def before_attempt(self) -> None:
+        self.attempts += 1
+
+    def after_attempt(self, status: int | None, retry_after: float | None) -> None:
+        pass
+
+    def note(self) -> str:
+        """How hard the command tried: '; gave up after 3 attempts in 31.0 s'."""
+        attempts = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
+        return f"; gave up after {attempts} in {time.monotonic() - self.started:.1f} s"
 
 
 def run(
@@ -103,11 +130,19 @@ def run(
             raise leaf from None
         if isinstance(leaf, BrokenPipeError):
             broken_pipe()
-        fail(settings, exc)
+        note = ""
+        if isinstance(leaf, APIConnectionError) and state.counter.attempts:
+            note = state.counter.note()  # retries included: how long the command tried
+            if isinstance(leaf, APITimeoutError):
+                note += " (--timeout or FINI_TIMEOUT to wait longer)"
+        fail(settings, exc, note=note)
 
 
 class _Interrupt:
     seen = False
+
+    def __init__(self) -> None:
+        self.counter = AttemptCounter()
 
 
 async def _guarded(
@@ -118,6 +153,8 @@ async def _guarded(
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     installed: list[int] = []
+    state.counter.started = time.monotonic()
+    attempt_hook.set(state.counter)
 
     def on_signal() -> None:
         state.seen = True
