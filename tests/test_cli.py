@@ -543,6 +543,10 @@ async def test_demo_runs_every_section() -> None:
         positions.append(run.out.index(title.format(n=300)))
     assert positions == sorted(positions)
     assert "300 answered, 0 failed" in run.out
+    # The chat's follow-up was answered in the light of its first question: history was kept.
+    chat = run.out[positions[1] : positions[2]]
+    assert "Is that upgrade prorated?  (sent with 2 earlier messages)" in chat
+    assert 'Following up on "How do I upgrade to premium?":' in chat
     after = run.out[positions[3] :]
     assert "before: I could not find that" in after
     assert "after:  Shipping to Mars" in after

@@ -283,3 +283,16 @@ def test_fini_log_env_turns_on_debug_logging(tmp_path: object) -> None:
     assert out.returncode == 0, out.stderr
     assert "fini_async DEBUG POST /v2/bots/ask-question -> 200 attempt=1" in out.stderr
     assert WRITE_KEY not in out.stderr
+
+
+async def test_emulator_answers_a_follow_up_in_the_light_of_the_history(
+    client: FiniClient,
+) -> None:
+    chat = client.bots.chat()
+    first = await chat.ask("How do I upgrade to premium?")
+    follow = await chat.ask("Is that upgrade prorated?")
+    assert follow.answer == f'Following up on "How do I upgrade to premium?": {first.answer}'
+    alone = await client.bots.ask_question("Is that upgrade prorated?")  # no history
+    assert not alone.answer.startswith("Following up")
+    fresh = await chat.ask("How do I reset my password?")  # a new question, not a follow-up
+    assert not fresh.answer.startswith("Following up")

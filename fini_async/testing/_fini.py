@@ -26,7 +26,9 @@ class FakeFini(EmulatorServer):
             async with fake.client() as client:
                 answer = await client.bots.ask_question("How do I upgrade to premium?")
 
-    It holds a knowledge base (``fake.kb``) that answers questions by real text matching, two
+    It holds a knowledge base (``fake.kb``) that answers questions by real text matching (a
+    follow-up such as "Is that prorated?" with an earlier question in its ``messageHistory`` is
+    answered for both, starting ``Following up on "<earlier question>": ``), two
     workspace keys (``WRITE_KEY`` with read and write scopes, ``READ_KEY`` with read only), counts
     calls per route (``fake.calls["ask-question"]``) and injects faults (``fail_next``,
     ``drop_next``, ``add_latency``, ``cut_stream_after``, ``stall_stream_after``,

@@ -17,6 +17,21 @@ if TYPE_CHECKING:
 
 _TOKEN = re.compile(r"\S+\s*")
 ROLES = ("system", "user", "assistant", "function")
+#: Words by which a question refers back to the conversation ("Is that upgrade prorated?").
+_REFERRING = frozenset({"that", "it", "its", "this", "these", "those", "they", "them"})
+_WORDS = re.compile(r"[a-z]+")
+
+
+def follow_up(history: list[Any], question: str) -> str | None:
+    """The earlier question a follow-up refers to: the last user message of ``history`` when
+    ``question`` refers back to it (``that``, ``it``, ...), else None."""
+    if not _REFERRING.intersection(_WORDS.findall(question.lower())):
+        return None
+    for message in reversed(history):
+        content = message.get("content")
+        if message.get("role") == "user" and isinstance(content, str) and content.strip():
+            return content.strip()
+    return None
 
 
 def setup(fake: FakeFini, app: web.Application) -> None:
@@ -65,7 +80,14 @@ async def _ask(fake: FakeFini, request: web.Request) -> web.StreamResponse:
     # The last valid body, like ``last_headers``: tests check what a client sent (its history).
     fake.state["last_bodies"]["ask-question"] = body
     question: str = body["question"]
-    text, based_on = fake.kb.answer(question)
+    earlier = follow_up(body["messageHistory"], question)
+    if earlier is None:
+        text, based_on = fake.kb.answer(question)
+    else:
+        # A follow-up is answered in the light of the question it refers to, and says so: what
+        # shows that the conversation's history reached the server.
+        text, based_on = fake.kb.answer(f"{earlier} {question}")
+        text = f'Following up on "{earlier}": {text}'
     categories = [c for c in body.get("categories") or [] if isinstance(c, str)][:1]
     answer_uuid = str(uuid.uuid4())
     messages = [
