@@ -27,6 +27,7 @@ from benchmarks._report import (
     machine_info,
     machine_line,
     render_markdown,
+    render_summary,
     render_text,
     summarize,
     to_json,
@@ -125,8 +126,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-readme",
         dest="readme",
         action="store_false",
-        help="do not copy the table into README.md (a run of every workload, flavour and loop "
-        "without --quick does by default)",
+        help="do not copy the table into benchmarks/README.md and its summary into README.md "
+        "(a run of every workload, flavour and loop without --quick does by default)",
     )
     args = p.parse_args(argv)
     if args.runs is None:
@@ -379,28 +380,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.readme and full_run:
             table = render_markdown(summaries, targets, flavours, info, notes + skipped)
-            if update_readme(os.path.join(REPO_ROOT, "README.md"), table):
-                print("updated the benchmark table in README.md")
+            if update_readme(RESULTS_README, table):
+                print("updated the benchmark table in benchmarks/README.md")
+            summary = render_summary(summaries, targets, info)
+            if update_readme(SUMMARY_README, summary, SUMMARY_START, SUMMARY_END):
+                print("updated the benchmark summary in README.md")
     failed = [m for m in measurements if not m.ok and not m.unsupported]
     return 1 if failed else 0
 
 
+#: Where a full run copies its Markdown table (between these markers): the benchmarks' own
+#: README, next to the method and the columns.
+RESULTS_README = os.path.join(REPO_ROOT, "benchmarks", "README.md")
 README_START = "<!-- benchmarks:start (written by python -m benchmarks) -->"
 README_END = "<!-- benchmarks:end -->"
+#: And its few key ratios (render_summary), in the project's README.
+SUMMARY_README = os.path.join(REPO_ROOT, "README.md")
+SUMMARY_START = "<!-- benchmarks-summary:start (written by python -m benchmarks) -->"
+SUMMARY_END = "<!-- benchmarks-summary:end -->"
 
 
-def update_readme(path: str, markdown: str) -> bool:
-    """Put ``markdown`` (without its title) between the README's benchmark markers."""
+def update_readme(
+    path: str, markdown: str, start_marker: str = README_START, end_marker: str = README_END
+) -> bool:
+    """Put ``markdown`` between the markers in ``path``: its title dropped and its sections one
+    level down (they sit inside the file's results section). False if the file or a marker is
+    missing."""
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except OSError:
         return False
-    start, end = text.find(README_START), text.find(README_END)
+    start, end = text.find(start_marker), text.find(end_marker)
     if start < 0 or end < start:
         return False
-    body = "\n".join(line for line in markdown.splitlines() if not line.startswith("# "))
-    new = text[: start + len(README_START)] + "\n" + body.strip() + "\n" + text[end:]
+    body = "\n".join(
+        "#" + line if line.startswith("## ") else line
+        for line in markdown.splitlines()
+        if not line.startswith("# ")
+    )
+    new = text[: start + len(start_marker)] + "\n" + body.strip() + "\n" + text[end:]
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(new)
     return True

@@ -428,6 +428,73 @@ def render_markdown(
     return "\n".join(out) + "\n"
 
 
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
+
+
+def render_summary(
+    summaries: Sequence[Summary], targets: Sequence[Target], info: dict[str, Any]
+) -> str:
+    """The few key ratios of a run, as Markdown bullets: the summary the project's README shows
+    (the whole table goes to benchmarks/README.md)."""
+    index = {(s.workload, s.loop, s.flavour): s for s in summaries if s.runs}
+    loops = sorted({s.loop for s in summaries if s.workload != "import" and s.runs})
+
+    def ratios(workload: str) -> str | None:
+        found = [index.get((workload, loop, SUBJECT)) for loop in loops]
+        if any(s is None or s.ratio is None for s in found):
+            return None
+        return " / ".join(f"{s.ratio:.2f}x" for s in found if s is not None)
+
+    lines = [
+        f"- Latest full run: {info.get('date', '?')}, {info.get('cpu', '?')} "
+        f"({info.get('cores', '?')} cores), {info.get('implementation', '')} "
+        f"{info.get('python', '')}."
+    ]
+    vs_raw = [f"{w} {r}" for w in ("plain", "streams", "bigstream", "ask_many") if (r := ratios(w))]
+    if vs_raw:
+        lines.append(
+            f"- Throughput vs raw aiohttp + msgspec ({' / '.join(loops)}): {', '.join(vs_raw)}."
+        )
+    for loop in loops[:1]:
+        peers = []
+        for workload in ("plain", "streams", "bigstream"):
+            s = index.get((workload, loop, SUBJECT))
+            found = [index.get((workload, loop, peer)) for peer in OPENAI_FLAVOURS]
+            if s is None or any(p is None or not p.median for p in found):
+                continue
+            peers.append(
+                f"{workload} {' / '.join(_times(s.median / p.median) for p in found if p)}"
+            )
+        if peers:
+            lines.append(
+                f"- vs the OpenAI SDK ({' / '.join(OPENAI_FLAVOURS)} transports, {loop}): "
+                f"{', '.join(peers)}."
+            )
+    rss = [index.get(("rss", loop, SUBJECT)) for loop in loops]
+    imported = next(
+        (s for s in summaries if s.workload == "import" and s.flavour == "fini_async+"), None
+    )
+    extra = []
+    if rss and all(s is not None and s.ratio is not None for s in rss):
+        extra.append(
+            "peak RSS "
+            + " / ".join(
+                f"{s.ratio:+.1f} MiB" for s in rss if s is not None and s.ratio is not None
+            )
+            + " over raw"
+        )
+    if imported is not None and imported.runs:
+        extra.append(f"`import fini_async` after aiohttp {imported.median:.0f} ms")
+    if extra:
+        lines.append(f"- {'; '.join(extra)}.")
+    judged = [t for t in targets if t.passed is not None]
+    if judged:
+        met = sum(1 for t in judged if t.passed)
+        lines.append(f"- Targets met: {met} of {len(judged)}.")
+    return "\n".join(lines) + "\n"
+
+
 def to_json(
     measurements: Sequence[Measurement],
     summaries: Sequence[Summary],
