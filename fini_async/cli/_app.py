@@ -91,9 +91,12 @@ def api_options(*, timeout: bool = True) -> Callable[[F], F]:
                 help=_TIMEOUT_HELP + " Also FINI_TIMEOUT.",
             )(func)
         decorated: F = click.option(
-            "--emulator", is_flag=True, expose_value=False, callback=_set_emulator,
+            "--emulator",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_emulator,
             help=_EMULATOR_HELP,
-        )(func)  # fmt: skip
+        )(func)
         return decorated
 
     return decorate
