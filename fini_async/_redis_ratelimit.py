@@ -46,10 +46,11 @@ _KEY_TTL_MS = 600_000
 
 # KEYS: state hash, workers sorted set.
 # ARGV: op ("acquire" | "report"), ceiling (req/s), burst, floor (req/s), successes since the
-# last call, admission time (ms, Redis clock) of the request answered 429 (-1: none; news if at
-# or after the last decrease), its Retry-After (s, 0: none), worker id, adaptive ("1"/"0").
-# Returns: wait (ms) until the reserved send time (-1 for "report"), that time (ms), the shared
-# rate, the active workers (all as strings: Redis truncates Lua numbers to integers).
+# last call, when the request answered 429 was reserved (ms, Redis clock; -1: no 429; news if
+# at or after the last decrease: it was paced at the current rate), its Retry-After (s, 0: none),
+# worker id, adaptive ("1"/"0").
+# Returns: wait (ms) until the reserved send time (-1 for "report"), the reservation's time (ms),
+# the shared rate, the active workers (all strings: Redis truncates Lua numbers to integers).
 _SCRIPT = f"""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -80,14 +81,12 @@ elseif adaptive and successes > 0 and rate < ceiling then
   rate = math.min(ceiling, rate + successes * growth * math.min(rate, 1))
 end
 local wait = -1
-local at = now
 if ARGV[1] == 'acquire' then
   local interval = 1000 / rate
   local start = math.max(now, pause)
   local t0 = math.max(tat, start)
-  at = math.max(start, t0 - (burst - 1) * interval)
+  wait = math.max(start, t0 - (burst - 1) * interval) - now
   tat = t0 + interval
-  wait = at - now
 end
 redis.call('HSET', KEYS[1], 'tat', tat, 'rate', rate, 'pause', pause, 'dec', dec,
   'last429', last429)
@@ -96,7 +95,7 @@ redis.call('ZADD', KEYS[2], now, ARGV[8])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - {_WORKER_TTL_MS})
 redis.call('PEXPIRE', KEYS[2], {_KEY_TTL_MS})
 local workers = redis.call('ZCARD', KEYS[2])
-return {{tostring(wait), tostring(at), tostring(rate), tostring(workers)}}
+return {{tostring(wait), tostring(now), tostring(rate), tostring(workers)}}
 """
 
 _ON_UNAVAILABLE = ("raise", "local")
@@ -202,7 +201,7 @@ class RedisRateLimiter:
         self._fallback: TokenBucket | None = None
         self._retry_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
-        #: When the request admitted last in a task was reserved for (ms, Redis clock).
+        #: When the request admitted last in a task was reserved (ms, Redis clock).
         self._admitted: ContextVar[float] = ContextVar(
             f"fini_async_redis_limiter_{id(self)}", default=math.inf
         )
@@ -287,10 +286,17 @@ class RedisRateLimiter:
         if self._fallback is not None:
             self._fallback = None
             logger.warning("rate limiter %s: Redis is back, sharing the budget again", self.key)
-        wait_ms, at = float(reply[0]), float(reply[1])
-        self._admitted.set(at)
+        wait_ms = float(reply[0])
+        self._admitted.set(float(reply[1]))
         if wait_ms > 0:
             await anyio.sleep(wait_ms / 1000.0)
+            # Reserved before a pause this worker heard of since (others' pauses it cannot
+            # know of without asking again; the server's next 429 tells).
+            while True:
+                pause = self._paused_until - time.monotonic()
+                if pause <= 0:
+                    break
+                await anyio.sleep(pause)
 
     def on_rate_limited(self, retry_after: float | None) -> None:
         """Tell Redis now (in the background): the pause and the lower rate apply to all."""
