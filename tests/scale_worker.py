@@ -30,7 +30,7 @@ async def main(spec: dict[str, object]) -> None:
     async with (
         limiter,
         FiniClient(WRITE_KEY, base_url=str(spec["base_url"])) as client,
-        client.bots.ask_many(questions, concurrency=32, rate_limit=limiter) as batch,
+        client.bots.ask_many(questions, concurrency=8, rate_limit=limiter) as batch,
     ):
         async for result in batch:
             line = {"index": start + result.index, "ok": result.ok}
