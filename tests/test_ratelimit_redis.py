@@ -151,7 +151,7 @@ async def test_a_429_seen_by_one_worker_pauses_and_slows_all(
             await second.bots.ask_question("How do I upgrade?")
             waited = time.monotonic() - started
         assert waited >= 0.4  # the other worker waited out the shared pause
-        assert b.rate == pytest.approx(45, rel=0.001)  # and sees the shared rate lowered once (x0.9)
+        assert b.rate == pytest.approx(45, rel=0.001)  # the shared rate, lowered once (x0.9)
         for _ in range(20):  # successes raise it again, cluster-wide
             await first.bots.ask_question("How do I upgrade?")
         await second.bots.ask_question("How do I upgrade?")
