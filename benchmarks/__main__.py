@@ -37,6 +37,8 @@ from benchmarks._workloads import DERIVED_WORKLOADS, RESULT_PREFIX, WORKLOADS
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 ALL_WORKLOADS = [*WORKLOADS, *DERIVED_WORKLOADS]
+#: Opt-in workloads (not in the default run): scale_out spawns worker processes and redis-server.
+OPT_IN_WORKLOADS = ["scale_out"]
 LOOPS = ("asyncio", "uvloop")
 #: module imported by the `import` workload -> flavour that needs it
 IMPORT_MODULES = {
@@ -85,7 +87,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--workloads",
         type=_csv,
         default=ALL_WORKLOADS,
-        help=f"comma list (default: {','.join(ALL_WORKLOADS)})",
+        help=f"comma list (default: {','.join(ALL_WORKLOADS)}; opt-in: scale_out)",
     )
     p.add_argument(
         "--flavours",
@@ -133,8 +135,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.runs is None:
         args.runs = 2 if args.quick else 5
     for w in args.workloads:
-        if w not in ALL_WORKLOADS:
-            p.error(f"unknown workload {w!r}; choose from {','.join(ALL_WORKLOADS)}")
+        if w not in ALL_WORKLOADS and w not in OPT_IN_WORKLOADS:
+            choices = ",".join([*ALL_WORKLOADS, *OPT_IN_WORKLOADS])
+            p.error(f"unknown workload {w!r}; choose from {choices}")
     for f in args.flavours:
         if f not in FLAVOURS:
             p.error(f"unknown flavour {f!r}; choose from {','.join(FLAVOURS)}")
@@ -219,6 +222,13 @@ def import_breakdown(module: str, limit: int = 10) -> dict[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if "scale_out" in args.workloads:  # its own runner: several worker processes at once
+        from benchmarks._scale_out import run_scale_out
+
+        scale_status = run_scale_out(args.quick, args.output_dir, not args.no_write)
+        args.workloads = [w for w in args.workloads if w != "scale_out"]
+        if not args.workloads:
+            return scale_status
     notes: list[str] = []
     skipped: list[str] = []
 

@@ -41,6 +41,7 @@ from ._models import (
     UnknownEvent,
 )
 from ._pagination import AsyncPaginator, ItemIterator, Page, PageIterator
+from ._ratelimit import RateLimiter, RateLimiterUnavailableError, TokenBucket
 from ._streaming import AnswerStream
 from ._version import __version__
 from .resources.bots import AskRequest, Bot, Chat
@@ -55,6 +56,7 @@ from .resources.conversations import (
 from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
 
 if TYPE_CHECKING:  # imported on first use: most users of the Fini client never need Sharely
+    from ._redis_ratelimit import RedisRateLimiter
     from .sharely import (
         SharelyBackgroundJob,
         SharelyClient,
@@ -77,6 +79,11 @@ def __getattr__(name: str) -> Any:
         value = getattr(sharely, name)
         globals()[name] = value
         return value
+    if name == "RedisRateLimiter":  # redis-py itself is imported when one is made
+        from ._redis_ratelimit import RedisRateLimiter
+
+        globals()[name] = RedisRateLimiter
+        return RedisRateLimiter
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -128,6 +135,9 @@ __all__ = [
     "PageIterator",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimiter",
+    "RateLimiterUnavailableError",
+    "RedisRateLimiter",
     "SharelyBackgroundJob",
     "SharelyClient",
     "SharelyCreatedKnowledge",
@@ -143,6 +153,7 @@ __all__ = [
     "StreamError",
     "StreamEvent",
     "Timeout",
+    "TokenBucket",
     "UnknownEvent",
     "UnprocessableEntityError",
     "UsedArticle",

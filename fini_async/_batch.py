@@ -33,7 +33,7 @@ from ._exceptions import (
     PermissionDeniedError,
     ValidationError,
 )
-from ._ratelimit import TokenBucket, check_rate
+from ._ratelimit import RateLimiter, TokenBucket, as_rate_limiter
 from ._transport import attempt_hook
 
 __all__ = ["FATAL_ERRORS", "Batch", "BatchFailure", "BatchProgress", "BatchResult", "BatchSuccess"]
@@ -126,15 +126,20 @@ class _Control:
     the transport's attempt hook in every worker, so retries are paced and observed too.
 
     A 429 lowers the limits once per round trip: only a 429 for an attempt sent after the last
-    decrease counts as news (those sent before it were sent at the old pace)."""
+    decrease counts as news (those sent before it were sent at the old pace).
 
-    def __init__(self, concurrency: int, rate_limit: float | None, adaptive: bool) -> None:
+    The caller's ``rate_limit`` is a :class:`RateLimiter` (a number made a fixed TokenBucket),
+    told of each 429 and success. An adaptive one (maybe shared with other batches or processes)
+    owns the request rate: the batch then adapts only its concurrency."""
+
+    def __init__(self, concurrency: int, rate_limit: RateLimiter | None, adaptive: bool) -> None:
         self.max_concurrency = concurrency
         self.limit = float(concurrency)
         self.in_use = 0
         self.adaptive = adaptive
-        self.fixed = TokenBucket(rate_limit) if rate_limit is not None else None
-        self.cap = rate_limit
+        self.fixed = rate_limit
+        self.shared_rate = rate_limit is not None and rate_limit.adaptive
+        self.cap = None if rate_limit is None or self.shared_rate else rate_limit.rate
         self.bucket: TokenBucket | None = None  # the adaptive rate, from the first 429 on
         self.paused_until = 0.0
         self.last_decrease = -1.0
@@ -186,6 +191,8 @@ class _Control:
         now = time.monotonic()
         if status == 429:
             self.rate_limited += 1
+            if self.fixed is not None:
+                self.fixed.on_rate_limited(retry_after)
             self.last_429 = now
             if retry_after:
                 self.paused_until = max(self.paused_until, now + min(retry_after, 60.0))
@@ -193,7 +200,11 @@ class _Control:
                 self.last_decrease = now
                 self._decrease(now)
             return
-        if status >= 400 or not self.adaptive:
+        if status >= 400:
+            return
+        if self.fixed is not None:
+            self.fixed.on_success()
+        if not self.adaptive:
             return
         successes = self._successes
         successes.append(now)
@@ -213,9 +224,10 @@ class _Control:
         successes = self._successes
         while successes and successes[0] < now - _WINDOW:
             successes.popleft()
-        if len(successes) < _MIN_SAMPLE:
-            # Too little got through lately (429s from the very start, say) to learn a rate
-            # from: rely on the smaller concurrency and the Retry-After pause.
+        if self.shared_rate or len(successes) < _MIN_SAMPLE:
+            # The caller's adaptive limiter owns the rate; or too little got through lately
+            # (429s from the very start, say) to learn a rate from: rely on the smaller
+            # concurrency and the Retry-After pause.
             return
         # Successes in the last second. Early in a batch this underestimates (it ran for less
         # than a second); the rate then grows back, faster once 429s have stopped.
@@ -232,6 +244,9 @@ class _Control:
 
     @property
     def rate(self) -> float | None:
+        if self.shared_rate:
+            assert self.fixed is not None
+            return self.fixed.rate
         return self.bucket.rate if self.bucket is not None else None
 
 
@@ -411,14 +426,14 @@ class Batch(Generic[T]):
         items: Iterable[Any] | AsyncIterable[Any],
         *,
         concurrency: int = 32,
-        rate_limit: float | None = None,
+        rate_limit: float | RateLimiter | None = None,
         ordered: bool = False,
         adaptive: bool = True,
         total: int | None = None,
         on_progress: Callable[[BatchProgress], object] | None = None,
     ) -> None:
         concurrency = _validate_concurrency(concurrency)
-        rate = check_rate(rate_limit)
+        rate = as_rate_limiter(rate_limit)
         if total is None and hasattr(items, "__len__"):
             try:
                 total = len(items)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from ._config import (
     env,
 )
 from ._exceptions import ConfigurationError
-from ._ratelimit import check_rate
+from ._ratelimit import RateLimiter, as_rate_limiter
 from ._transport import Transport
 from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
@@ -67,7 +67,9 @@ class FiniClient:
     you pass in is used as is and never closed by the client.
 
     ``rate_limit`` caps the client's requests per second (every attempt of every call, shared by
-    all the tasks using this client: a token bucket).
+    all the tasks using this client): a number (a token bucket), or a :class:`RateLimiter` such
+    as an adaptive ``TokenBucket`` shared with other clients or a :class:`RedisRateLimiter`
+    shared with other processes.
     """
 
     def __init__(
@@ -81,7 +83,7 @@ class FiniClient:
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-        rate_limit: float | None = None,
+        rate_limit: float | RateLimiter | None = None,
     ) -> None:
         self.base_url = base_url or env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
         self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
@@ -94,7 +96,7 @@ class FiniClient:
             default_headers=default_headers,
             session=session,
             max_retry_after=max_retry_after,
-            rate_limit=check_rate(rate_limit),
+            rate_limit=as_rate_limiter(rate_limit),
         )
         self.bots = BotsResource(self, self._transport)
         self.conversations = ConversationsResource(self, self._transport)
@@ -105,7 +107,7 @@ class FiniClient:
 
     @property
     def rate_limit(self) -> float | None:
-        """The client's cap on requests per second (None: no cap)."""
+        """The client's cap on requests per second now (None: no cap)."""
         bucket = self._transport.rate_limiter
         return bucket.rate if bucket is not None else None
 

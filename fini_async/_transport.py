@@ -37,7 +37,7 @@ from ._exceptions import (
     make_status_error,
 )
 from ._logging import logger, setup_from_env
-from ._ratelimit import TokenBucket
+from ._ratelimit import RateLimiter, TokenBucket
 from ._retry import (
     RETRY_STATUSES_SAFE,
     RETRY_STATUSES_UNSAFE,
@@ -189,7 +189,7 @@ class Transport:
         backoff_initial: float = DEFAULT_BACKOFF_INITIAL,
         backoff_max: float = DEFAULT_BACKOFF_MAX,
         user_agent: str = USER_AGENT,
-        rate_limit: float | TokenBucket | None = None,
+        rate_limit: float | RateLimiter | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValidationError("max_retries must be >= 0", field="max_retries")
@@ -225,11 +225,10 @@ class Transport:
             timeout.to_aiohttp(),
             timeout.to_aiohttp(stream=True),
         )
-        #: Paces every attempt of every request of this transport (shared by all callers).
-        self.rate_limiter: TokenBucket | None = (
-            rate_limit
-            if rate_limit is None or isinstance(rate_limit, TokenBucket)
-            else TokenBucket(rate_limit)
+        #: Paces every attempt of every request of this transport (shared by all callers), and
+        #: hears how each ended (an adaptive one pauses and adapts on 429s).
+        self.rate_limiter: RateLimiter | None = (
+            TokenBucket(rate_limit) if isinstance(rate_limit, (int, float)) else rate_limit
         )
         setup_from_env()
 
@@ -457,6 +456,8 @@ class Transport:
                 )
             except _Attempt as failed:
                 err = failed.error
+                if bucket is not None and getattr(err, "status_code", None) == 429:
+                    bucket.on_rate_limited(getattr(err, "retry_after", None))
                 if hook is not None:
                     status_code = err.status_code if isinstance(err, APIStatusError) else None
                     hook.after_attempt(status_code, getattr(err, "retry_after", None))
@@ -487,6 +488,8 @@ class Transport:
                 delay = failed.delay if failed.delay is not None else next(delays)
                 await asyncio.sleep(delay)
                 continue
+            if bucket is not None:
+                bucket.on_success()
             if hook is not None:
                 hook.after_attempt(result.status, None)
             if log:

@@ -13,6 +13,7 @@ from .._batch import Batch, BatchProgress
 from .._config import TimeoutTypes
 from .._exceptions import ValidationError
 from .._models import Answer, Lenient, Message, encode, ms_to_datetime
+from .._ratelimit import RateLimiter
 from .._streaming import AnswerStream
 from .._validate import mapping, non_empty_str, number_in, one_of, scalar_mapping, str_list
 from ._base import Resource
@@ -302,7 +303,7 @@ class BotsResource(Resource):
         | AsyncIterable[str | AskRequest | Mapping[str, Any]],
         *,
         concurrency: int = 32,
-        rate_limit: float | None = None,
+        rate_limit: float | RateLimiter | None = None,
         ordered: bool = False,
         adaptive: bool = True,
         total: int | None = None,
@@ -320,10 +321,12 @@ class BotsResource(Resource):
         batch goes on, except after a 401 or 403 (a wrong key fails every call the same way):
         then no further request is sent and every remaining item fails at once with that error.
         ``rate_limit`` caps this batch's requests per second (the client's own ``rate_limit``
-        applies too). With ``adaptive`` (the default) the batch halves its
-        concurrency and paces its requests when the server answers 429, then raises them again
-        as calls succeed. ``batch.progress`` (and ``on_progress``, called with it after each
-        result) tells how far it got; ``total`` sizes it when the input has no ``len()``.
+        applies too): a number, or a :class:`RateLimiter` (an adaptive one, such as a
+        ``RedisRateLimiter`` shared by several processes, then owns the request rate). With
+        ``adaptive`` (the default) the batch halves its concurrency and paces its requests when
+        the server answers 429, then raises them again as calls succeed. ``batch.progress`` (and
+        ``on_progress``, called with it after each result) tells how far it got; ``total`` sizes
+        it when the input has no ``len()``.
 
         Use ``async with client.bots.ask_many(...) as batch: async for r in batch`` to cancel
         what is in flight deterministically on exit. Raises ValidationError at once for a bad
