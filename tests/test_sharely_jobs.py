@@ -232,7 +232,7 @@ async def test_cancelling_one_wait_leaves_the_others_and_then_nothing_runs(
             await wait_a
         assert (await wait_b).status == "COMPLETED"
         await asyncio.sleep(0.05)
-        assert not client.knowledge._job_poller().running
+        assert not client.knowledge.poller.running
         # a wait still pending when the client closes ends with ClientStateError
         c = sfake.add_job(delay=60)
         wait_c = asyncio.create_task(client.knowledge.wait(c.id, timeout=30))
