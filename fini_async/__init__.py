@@ -41,7 +41,10 @@ from ._models import (
     UnknownEvent,
 )
 from ._pagination import AsyncPaginator, ItemIterator, Page, PageIterator
+from ._poller import JobIterator, JobPoller
+from ._public import public_module as _public_module
 from ._streaming import AnswerStream
+from ._transport import StreamResponse
 from ._version import __version__
 from .resources.bots import AskRequest, Bot, Chat
 from .resources.conversations import (
@@ -80,6 +83,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))  # the lazy Sharely names too
+
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
@@ -115,6 +122,8 @@ __all__ = [
     "ItemIterator",
     "JobError",
     "JobFailedError",
+    "JobIterator",
+    "JobPoller",
     "JobStatus",
     "JobTimeoutError",
     "KnowledgeJob",
@@ -140,6 +149,7 @@ __all__ = [
     "Source",
     "StreamError",
     "StreamEvent",
+    "StreamResponse",
     "Timeout",
     "UnknownEvent",
     "UnprocessableEntityError",
@@ -148,3 +158,6 @@ __all__ = [
     "ValidationError",
     "__version__",
 ]
+
+
+_public_module(globals(), __all__, __name__)
