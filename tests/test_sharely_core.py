@@ -5,7 +5,6 @@ shared ``JobPoller`` (one polling task for many upload waits), job waits yield t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,18 +12,6 @@ import fini_async
 from fini_async import JobIterator, JobPoller, KnowledgeJobIterator, SharelyClient, ValidationError
 from fini_async.sharely import KnowledgeList, KnowledgePage
 from fini_async.testing import FakeSharely
-
-
-@pytest.fixture
-async def sfake() -> AsyncIterator[FakeSharely]:
-    async with FakeSharely() as server:
-        yield server
-
-
-@pytest.fixture
-async def sharely(sfake: FakeSharely) -> AsyncIterator[SharelyClient]:
-    async with sfake.client() as c:
-        yield c
 
 
 async def test_knowledge_pages_walk_with_get_next_page_like_fini_pages(

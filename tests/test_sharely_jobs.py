@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -20,18 +19,6 @@ from fini_async import (
 from fini_async.sharely import BackgroundJob, classify_job_status, normalise_job_status
 from fini_async.sharely._models import decode_jobs
 from fini_async.testing import FakeSharely
-
-
-@pytest.fixture
-async def sfake() -> AsyncIterator[FakeSharely]:
-    async with FakeSharely() as server:
-        yield server
-
-
-@pytest.fixture
-async def sharely(sfake: FakeSharely) -> AsyncIterator[SharelyClient]:
-    async with sfake.client() as c:
-        yield c
 
 
 def _tasks() -> set[asyncio.Task[object]]:
