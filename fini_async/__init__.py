@@ -41,8 +41,11 @@ from ._models import (
     UnknownEvent,
 )
 from ._pagination import AsyncPaginator, ItemIterator, Page, PageIterator
+from ._poller import JobIterator, JobPoller
+from ._public import public_module as _public_module
 from ._ratelimit import RateLimiter, RateLimiterUnavailableError, TokenBucket
 from ._streaming import AnswerStream
+from ._transport import StreamResponse
 from ._version import __version__
 from .resources.bots import AskRequest, Bot, Chat
 from .resources.conversations import (
@@ -87,6 +90,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))  # the lazy Sharely names too
+
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
@@ -124,6 +131,8 @@ __all__ = [
     "ItemIterator",
     "JobError",
     "JobFailedError",
+    "JobIterator",
+    "JobPoller",
     "JobStatus",
     "JobTimeoutError",
     "KnowledgeJob",
@@ -152,6 +161,7 @@ __all__ = [
     "Source",
     "StreamError",
     "StreamEvent",
+    "StreamResponse",
     "Timeout",
     "TokenBucket",
     "UnknownEvent",
@@ -161,3 +171,6 @@ __all__ = [
     "ValidationError",
     "__version__",
 ]
+
+
+_public_module(globals(), __all__, __name__)

@@ -16,10 +16,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Generator, Iterator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["AsyncPaginator", "ItemIterator", "Page", "PageIterator"]
+__all__ = [
+    "AsyncPaginator",
+    "ItemIterator",
+    "OffsetPage",
+    "OffsetPaginator",
+    "Page",
+    "PageIterator",
+]
 
 T = TypeVar("T")
 PageT = TypeVar("PageT", bound="Page[Any]")
+OffsetPageT = TypeVar("OffsetPageT", bound="OffsetPage[Any]")
 
 
 class Page(Generic[T]):
@@ -180,3 +188,93 @@ class AsyncPaginator(Generic[T, PageT]):
                 await pages.aclose()
                 return out[:limit]
         return out
+
+
+class OffsetPage(Page[T]):
+    """One page of an offset listing: the items, the server's ``total`` (None when it did not
+    say) and the ``offset``/``limit`` that produced it. ``has_more`` says whether another page
+    may follow (by ``total`` when known, else by a full page); :meth:`get_next_page` fetches it."""
+
+    __slots__ = ("limit", "offset", "total")
+
+    def __init__(
+        self,
+        items: list[T],
+        *,
+        total: int | None,
+        offset: int,
+        limit: int,
+        fetch_next: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        # by the total when the server gave one, else a full page may have a successor
+        more = offset + len(items) < total if total is not None else len(items) >= limit > 0
+        super().__init__(items, has_more=more, fetch_next=fetch_next)
+        self.total = total
+        self.offset = offset
+        self.limit = limit
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} items={len(self.items)} offset={self.offset} "
+            f"total={self.total} has_more={self.has_more}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, OffsetPage)
+        return (self.items, self.total, self.offset, self.limit) == (
+            other.items,
+            other.total,
+            other.offset,
+            other.limit,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def next_offset(self) -> int:
+        """The offset of the page after this one."""
+        return self.offset + len(self.items)
+
+
+class OffsetPaginator(AsyncPaginator[T, OffsetPageT]):
+    """An offset/limit/total listing (Sharely's knowledge list).
+
+    ``fetch(offset, limit)`` fetches one page. The walk starts at ``offset``, asks ``page_size``
+    items per page and ends at ``total`` (or at a short page when the server sends no total), at
+    an empty page, and after ``max_items`` items if given (the last page is cut to fit)."""
+
+    def __init__(
+        self,
+        fetch: Callable[[int, int], Awaitable[OffsetPageT]],
+        *,
+        offset: int = 0,
+        page_size: int,
+        max_items: int | None = None,
+    ) -> None:
+        super().__init__(self._first)
+        self._fetch = fetch
+        self.offset = offset
+        self.page_size = page_size
+        self.max_items = max_items
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} offset={self.offset} page_size={self.page_size}>"
+
+    def _first(self) -> Awaitable[OffsetPageT]:
+        return self._page_at(self.offset, 0)
+
+    async def _page_at(self, offset: int, seen: int) -> OffsetPageT:
+        cap = self.max_items
+        limit = self.page_size if cap is None else max(1, min(self.page_size, cap - seen))
+        page = await self._fetch(offset, limit)
+        if cap is not None and len(page.items) > cap - seen:
+            page.items = page.items[: cap - seen]
+        seen += len(page.items)
+        if page.items and page.has_more and (cap is None or seen < cap):
+            following = page.next_offset
+            page._fetch_next = lambda: self._page_at(following, seen)
+        else:
+            page._fetch_next = None
+        return page

@@ -23,7 +23,7 @@ import asyncio
 import collections
 import math
 import time
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
 import anyio
@@ -34,6 +34,7 @@ from ._exceptions import (
     APIStatusError,
     ClientStateError,
     InternalServerError,
+    JobError,
     JobFailedError,
     JobTimeoutError,
     NotFoundError,
@@ -45,6 +46,7 @@ from ._logging import logger
 __all__ = ["JobIterator", "JobPoller", "JobState", "make_classifier"]
 
 S = TypeVar("S")
+T = TypeVar("T")
 
 JobState = Literal["running", "completed", "failed"]
 
@@ -144,7 +146,7 @@ class JobPoller(Generic[S]):
             raise ValidationError("chunk_size must be at least 1", field="chunk_size")
         if not 0 < interval_initial <= interval_max:
             raise ValidationError(
-                "intervals must satisfy 0 < interval_initial <= interval_max",
+                "polling intervals must satisfy 0 < interval_initial <= interval_max",
                 field="interval_initial",
             )
         if max_concurrency < 1:
@@ -181,6 +183,42 @@ class JobPoller(Generic[S]):
             f"<JobPoller {self.name} pending={len(self._waiters)} running={self.running} "
             f"ticks={self.ticks} calls={self.calls}>"
         )
+
+    def configure(
+        self,
+        *,
+        interval_initial: float | None = None,
+        interval_max: float | None = None,
+        chunk_size: int | None = None,
+        error_backoff_initial: float | None = None,
+        error_backoff_max: float | None = None,
+        max_concurrency: int | None = None,
+    ) -> None:
+        """Change the schedule (None keeps a setting): the first tick interval and its cap, ids
+        per status call, the retry schedule of failing status calls, and how many status calls
+        run at once. Checked as a whole, then applied at once; takes effect at the next tick.
+        Raises :class:`~fini_async.ValidationError` for values out of range (nothing changes)."""
+        first = _seconds(interval_initial, self.interval_initial, "interval_initial")
+        cap = _seconds(interval_max, self.interval_max, "interval_max")
+        if not first <= cap:
+            raise ValidationError(
+                "polling intervals must satisfy 0 < interval_initial <= interval_max",
+                field="interval_initial",
+            )
+        err_first = _seconds(
+            error_backoff_initial, self.error_backoff_initial, "error_backoff_initial"
+        )
+        err_cap = _seconds(error_backoff_max, self.error_backoff_max, "error_backoff_max")
+        if not err_first <= err_cap:
+            raise ValidationError(
+                "error backoff must satisfy 0 < error_backoff_initial <= error_backoff_max",
+                field="error_backoff_initial",
+            )
+        chunks = _count(chunk_size, self.chunk_size, "chunk_size")
+        concurrency = _count(max_concurrency, self.max_concurrency, "max_concurrency")
+        self.interval_initial, self.interval_max = first, cap
+        self.error_backoff_initial, self.error_backoff_max = err_first, err_cap
+        self.chunk_size, self.max_concurrency = chunks, concurrency
 
     # -- introspection -------------------------------------------------------------------------
 
@@ -268,10 +306,10 @@ class JobPoller(Generic[S]):
         ``raise_on_failure=True`` (then ``JobFailedError``). ``NotFoundError`` (or another
         non-retryable status-call error) ends the iteration. Use ``async with`` (or ``aclose()``)
         to stop waiting early; an abandoned iterator also stops waiting when collected."""
-        ids = [_check_id(j) for j in job_ids]
-        return JobIterator(
-            self, list(dict.fromkeys(ids)), _deadline_delta(timeout), raise_on_failure
+        iterator: JobIterator[S] = JobIterator(
+            self, job_ids, timeout=timeout, raise_on_failure=raise_on_failure
         )
+        return iterator
 
     async def aclose(self) -> None:
         """Stop the background task and fail every waiter with ``ClientStateError``."""
@@ -497,32 +535,52 @@ class JobPoller(Generic[S]):
                 self._progress(job_id, status)
 
 
-class JobIterator(Generic[S]):
-    """What :meth:`JobPoller.as_completed` returns: ``async for status in it``."""
+class JobIterator(Generic[T]):
+    """``async for job in ...as_completed(...)``: each job as it finishes, in the order they
+    finish (Fini's :class:`~fini_async.KnowledgeJobIterator` yields handles, Sharely's yields
+    statuses). An async context manager too: leaving it, or :meth:`aclose`, stops waiting on
+    the jobs not yielded yet.
+
+    ``timeout`` bounds the whole iteration from the first ``__anext__``. Built by
+    ``as_completed``: the ids are checked (ValidationError) when it is made."""
 
     def __init__(
         self,
-        poller: JobPoller[S],
-        ids: list[str],
+        poller: JobPoller[Any],
+        job_ids: Iterable[str],
+        *,
         timeout: float | None,
         raise_on_failure: bool,
     ) -> None:
+        ids = [_check_id(j) for j in job_ids]
         self._poller = poller
-        self._ids = ids
-        self._timeout = timeout
+        self._ids = list(dict.fromkeys(ids))
+        self._timeout = _deadline_delta(timeout)
         self._raise = raise_on_failure
-        self._waiters: list[_Waiter[S]] = []
-        self._ready: list[_Waiter[S]] = []
+        self._waiters: list[_Waiter[Any]] = []
+        self._ready: list[_Waiter[Any]] = []
+        self._out: list[T] = []
         self._event: anyio.Event | None = None
         self._deadline: float | None = None
         self._started = False
         self._closed = False
-        self._remaining = len(ids)
+        self._remaining = len(self._ids)
 
-    def __aiter__(self) -> JobIterator[S]:
+    def __aiter__(self) -> JobIterator[T]:
         return self
 
-    def _notify(self, waiter: _Waiter[S]) -> None:
+    # -- what a job's final status becomes (overridden by iterators of handles) ---------------
+
+    def _deliver(self, status: Any) -> Sequence[T]:
+        """What to yield for a finished job's status: the status itself."""
+        return (status,)
+
+    def _on_job_error(self, exc: JobError) -> None:
+        """A job failed (``raise_on_failure``); called before the error is raised."""
+
+    # -- iteration -----------------------------------------------------------------------------
+
+    def _notify(self, waiter: _Waiter[Any]) -> None:
         self._ready.append(waiter)
         if self._event is not None:
             self._event.set()
@@ -531,32 +589,42 @@ class JobIterator(Generic[S]):
         self._started = True
         self._deadline = math.inf if self._timeout is None else time.monotonic() + self._timeout
         for job_id in self._ids:
-            waiter: _Waiter[S] = _Waiter(job_id, self._notify)
+            waiter: _Waiter[Any] = _Waiter(job_id, self._notify)
             self._waiters.append(waiter)
             self._poller._register(waiter)
 
-    async def __anext__(self) -> S:
+    async def __anext__(self) -> T:
+        if self._out:
+            return self._out.pop(0)
         if self._closed:
             raise StopAsyncIteration
         if not self._started:
             self._start()
         try:
-            while not self._ready:
-                if self._remaining <= 0:
-                    self.close()
-                    raise StopAsyncIteration
-                assert self._deadline is not None
-                remaining = self._deadline - time.monotonic()
-                if remaining <= 0:
-                    self._timed_out()
-                self._event = anyio.Event()
-                with anyio.move_on_after(remaining):
-                    await self._event.wait()
-            waiter = self._ready.pop(0)
-            self._remaining -= 1
-            return self._poller._outcome(waiter, self._raise)
+            while not self._out:
+                self._out.extend(self._deliver(await self._next_status()))
         except BaseException:
             self.close()
+            raise
+        return self._out.pop(0)
+
+    async def _next_status(self) -> Any:
+        while not self._ready:
+            if self._remaining <= 0:
+                raise StopAsyncIteration
+            assert self._deadline is not None
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                self._timed_out()
+            self._event = anyio.Event()
+            with anyio.move_on_after(remaining):
+                await self._event.wait()
+        waiter = self._ready.pop(0)
+        self._remaining -= 1
+        try:
+            return self._poller._outcome(waiter, self._raise)
+        except JobError as exc:
+            self._on_job_error(exc)
             raise
 
     def _timed_out(self) -> None:
@@ -579,16 +647,18 @@ class JobIterator(Generic[S]):
         self._ready.clear()
 
     async def aclose(self) -> None:
+        """Stop waiting on the jobs not yielded yet."""
         self.close()
 
-    async def __aenter__(self) -> JobIterator[S]:
+    async def __aenter__(self) -> JobIterator[T]:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.close()
 
     def __del__(self) -> None:
-        if not self._closed and self._started:
+        # getattr: __init__ may have refused its arguments before setting anything
+        if getattr(self, "_started", False) and not self._closed:
             try:
                 self.close()
             except Exception:  # pragma: no cover - best effort at collection time
@@ -616,6 +686,22 @@ def _deadline_delta(timeout: float | None) -> float | None:
             f"timeout must be None or a number >= 0, got {timeout!r}", field="timeout"
         )
     return float(timeout)
+
+
+def _seconds(value: Any, current: float, field: str) -> float:
+    if value is None:
+        return current
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValidationError(f"{field} must be a positive number, got {value!r}", field=field)
+    return float(value)
+
+
+def _count(value: Any, current: int, field: str) -> int:
+    if value is None:
+        return current
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"{field} must be an integer >= 1, got {value!r}", field=field)
+    return value
 
 
 def _wake(future: asyncio.Future[None]) -> None:

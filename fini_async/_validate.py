@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import urllib.parse
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -86,3 +88,69 @@ def uuid_str(value: Any, field: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise ValidationError(f"{field} must be a UUID, got {value!r}", field=field) from None
+
+
+# -- added for Sharely (kept at the end: the checks above are shared by every resource) --------
+
+
+def http_url(value: Any, field: str = "url") -> str:
+    """An absolute http(s) URL (surrounding whitespace removed)."""
+    text = non_empty_str(value, field).strip()
+    parsed = urllib.parse.urlsplit(text)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValidationError(f"{field} must be an absolute http(s) URL, got {text!r}", field=field)
+    return text
+
+
+def positive_seconds(value: Any, field: str = "timeout") -> float | None:
+    """A positive number of seconds (NaN refused), or None (no limit)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValidationError(
+            f"{field} must be a positive number of seconds or None, got {value!r}", field=field
+        )
+    return float(value)
+
+
+def path_segment(value: Any, field: str) -> str:
+    """An id to put in a URL path: a non-empty string (or a UUID), stripped and percent-encoded
+    whole, so that ``/``, ``?`` or ``..`` in it can never reach another route."""
+    if isinstance(value, uuid.UUID):
+        value = str(value)
+    return urllib.parse.quote(non_empty_str(value, field).strip(), safe="")
+
+
+def str_or_number_mapping(value: Any, field: str) -> dict[str, str | int | float]:
+    """A mapping of non-empty string keys to strings or finite numbers (no booleans, nulls,
+    lists or objects): what metadata routes store."""
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"{field} must be a mapping, got {type(value).__name__}", field=field)
+    out: dict[str, str | int | float] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise ValidationError(
+                f"{field} keys must be non-empty strings, got {key!r}", field=field
+            )
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise ValidationError(
+                f"{field}[{key!r}] must be a string or a number, got {type(item).__name__}",
+                field=field,
+            )
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValidationError(f"{field}[{key!r}] must be a finite number", field=field)
+        out[key] = item
+    return out
+
+
+def int_in(value: Any, low: int, high: int | None, field: str) -> int:
+    """An integer (not a bool) with ``low <= value`` (and ``<= high`` when given)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise ValidationError(f"{field} must be an integer {bounds}, got {value!r}", field=field)
+    return value

@@ -1,15 +1,23 @@
 """Test setup: every ``async def`` test runs on asyncio through anyio's pytest plugin
 (``anyio_mode = "auto"`` in pyproject.toml), against the project's own emulator over real
-loopback sockets."""
+loopback sockets. The emulator fixtures are the ones the package ships to its users
+(``fini_async.testing.pytest_plugin``), under the short names these tests use."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from fini_async import FiniClient
-from fini_async.testing import FakeFini
+from fini_async import FiniClient, SharelyClient
+from fini_async.testing import FakeFini, FakeSharely
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Installed, the plugin is loaded through its pytest11 entry point; from a bare checkout
+    # (or an install that predates the entry point) it is registered here instead.
+    if not config.pluginmanager.has_plugin("fini_async"):
+        from fini_async.testing import pytest_plugin
+
+        config.pluginmanager.register(pytest_plugin, "fini_async")
 
 
 @pytest.fixture(scope="session")
@@ -18,12 +26,20 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeFini]:
-    async with FakeFini() as server:
-        yield server
+def fake(fini_fake: FakeFini) -> FakeFini:
+    return fini_fake
 
 
 @pytest.fixture
-async def client(fake: FakeFini) -> AsyncIterator[FiniClient]:
-    async with fake.client() as c:
-        yield c
+def client(fini_client: FiniClient) -> FiniClient:
+    return fini_client
+
+
+@pytest.fixture
+def sfake(sharely_fake: FakeSharely) -> FakeSharely:
+    return sharely_fake
+
+
+@pytest.fixture
+def sharely(sharely_client: SharelyClient) -> SharelyClient:
+    return sharely_client

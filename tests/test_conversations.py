@@ -29,7 +29,13 @@ from fini_async import (
     ValidationError,
 )
 from fini_async.resources.conversations import MAX_WINDOW, plan_windows
-from fini_async.testing import READ_KEY, FakeConversations, FakeFini, conversations_of
+from fini_async.testing import (
+    READ_KEY,
+    FakeConversations,
+    FakeFini,
+    conversations_of,
+    pool_stats,
+)
 
 DAY_MS = 86_400_000
 ROUTES = (
@@ -54,8 +60,7 @@ def no_calls(fake: FakeFini) -> bool:
 
 
 def borrowed(client: FiniClient) -> int:
-    limiter = client._transport._limiter
-    return 0 if limiter is None else int(limiter.borrowed_tokens)
+    return pool_stats(client).in_use
 
 
 def live_tasks() -> set[asyncio.Task[Any]]:

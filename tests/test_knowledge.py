@@ -25,7 +25,7 @@ from fini_async import (
     PermissionDeniedError,
     ValidationError,
 )
-from fini_async.testing import READ_KEY, FakeFini, FakeKnowledge, knowledge_of
+from fini_async.testing import READ_KEY, FakeFini, FakeKnowledge, assert_pool_idle, knowledge_of
 
 STATUS = "knowledge.jobs.status"
 GENERATE = "knowledge.generate"
@@ -365,9 +365,7 @@ async def test_cancelling_every_waiter_stops_the_poller_and_its_call(
     assert not client.knowledge.poller.running
     assert client.knowledge.poller.pending == []
     assert [t for t in asyncio.all_tasks() if t.get_name().startswith("fini-async")] == []
-    limiter = client._transport._limiter
-    assert limiter is not None
-    assert limiter.borrowed_tokens == 0  # the in-flight status call gave its connection back
+    assert_pool_idle(client)  # the in-flight status call gave its connection back
     assert fake.calls[STATUS] == 1
     await anyio.sleep(0.3)  # let the emulator notice the cancelled call before it stops
 

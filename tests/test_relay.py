@@ -12,7 +12,7 @@ from aiohttp import web
 
 from fini_async import FiniClient
 from fini_async.relay import relay_to
-from fini_async.testing import FakeFini
+from fini_async.testing import FakeFini, assert_pool_idle, pool_stats
 
 Q = "How do I reset my password?"
 
@@ -109,9 +109,7 @@ async def test_disconnect_cancels_upstream_within_a_second(
         r = await s.get(relay + "/chat/sse")
         await r.content.readuntil(b"\n\n")
         assert fake.streams_open == 1
-        limiter = client._transport._limiter
-        connector = client._transport._session.connector  # type: ignore[union-attr]
-        assert limiter is not None and connector is not None
+        assert not pool_stats(client).idle  # the upstream answer holds a connection
         r.close()
         start = loop.time()
         if upstream == "streaming":
@@ -119,13 +117,13 @@ async def test_disconnect_cancels_upstream_within_a_second(
         else:
             # No write to the browser fails while Fini is silent: the relay's watch on the
             # connection closes the upstream response while the emulator still holds it back.
-            await _wait_for(lambda: limiter.borrowed_tokens == 0 and not connector._acquired)
+            await _wait_for(lambda: pool_stats(client).idle)
             assert fake.streams_open == 1
         took = loop.time() - start
         await _wait_for(lambda: fake.stream_disconnects == 1)
     assert took < 1.0, took
     assert fake.streams_open == 0 and fake.streams_completed == 0
-    assert limiter.borrowed_tokens == 0 and len(connector._acquired) == 0
+    assert_pool_idle(client)
     await _wait_for(lambda: _pending_tasks() <= baseline)
 
 

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from fini_async import FiniClient
-from fini_async.testing import FakeFini
+from fini_async.testing import FakeFini, assert_pool_idle, pool_stats
 
 pytest.importorskip("fastapi", reason="needs the test extra (fastapi)")
 uvicorn = pytest.importorskip("uvicorn", reason="needs uvicorn to serve the FastAPI app")
@@ -127,21 +127,17 @@ async def test_disconnect_cancels_upstream_within_a_second(
             r = await s.post(url + "/api/chat", json=Q)
             await r.content.readuntil(b"\n\n")  # the metadata event: the answer is under way
             assert fake.streams_open == 1
-            limiter = client._transport._limiter
-            connector = client._transport._session.connector  # type: ignore[union-attr]
-            assert limiter is not None and connector is not None
+            assert not pool_stats(client).idle  # the upstream answer holds a connection
             r.close()  # the browser goes away mid-answer
             if upstream == "streaming":
                 took = await _until(lambda: fake.stream_disconnects == 1)
             else:
                 # Nothing is written while Fini is silent, so no failed write can reveal the
                 # disconnect: only listening for it does. The upstream response is closed...
-                took = await _until(
-                    lambda: limiter.borrowed_tokens == 0 and not connector._acquired
-                )
+                took = await _until(lambda: pool_stats(client).idle)
                 assert fake.streams_open == 1  # ...while the emulator still holds its answer
         assert took < 1.0, took
         await _until(lambda: fake.streams_open == 0 and fake.stream_disconnects == 1)
         assert fake.streams_completed == 0 and fake.calls["ask-question"] == 1
-        assert limiter.borrowed_tokens == 0 and len(connector._acquired) == 0
+        assert_pool_idle(client)
         await _until(lambda: _pending_tasks() <= baseline)

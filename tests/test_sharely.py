@@ -9,7 +9,6 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -39,18 +38,6 @@ WS_ROUTES = (
     "sharely.knowledge.list",
     "sharely.knowledge.delete",
 )
-
-
-@pytest.fixture
-async def sfake() -> AsyncIterator[FakeSharely]:
-    async with FakeSharely() as server:
-        yield server
-
-
-@pytest.fixture
-async def sharely(sfake: FakeSharely) -> AsyncIterator[SharelyClient]:
-    async with sfake.client() as c:
-        yield c
 
 
 def _other_tasks() -> set[asyncio.Task[object]]:

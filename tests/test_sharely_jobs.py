@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -20,18 +19,6 @@ from fini_async import (
 from fini_async.sharely import BackgroundJob, classify_job_status, normalise_job_status
 from fini_async.sharely._models import decode_jobs
 from fini_async.testing import FakeSharely
-
-
-@pytest.fixture
-async def sfake() -> AsyncIterator[FakeSharely]:
-    async with FakeSharely() as server:
-        yield server
-
-
-@pytest.fixture
-async def sharely(sfake: FakeSharely) -> AsyncIterator[SharelyClient]:
-    async with sfake.client() as c:
-        yield c
 
 
 def _tasks() -> set[asyncio.Task[object]]:
@@ -232,7 +219,7 @@ async def test_cancelling_one_wait_leaves_the_others_and_then_nothing_runs(
             await wait_a
         assert (await wait_b).status == "COMPLETED"
         await asyncio.sleep(0.05)
-        assert not client.knowledge._job_poller().running
+        assert not client.knowledge.poller.running
         # a wait still pending when the client closes ends with ClientStateError
         c = sfake.add_job(delay=60)
         wait_c = asyncio.create_task(client.knowledge.wait(c.id, timeout=30))

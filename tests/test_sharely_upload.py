@@ -9,7 +9,6 @@ import hashlib
 import io
 import os
 import tracemalloc
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,18 +23,6 @@ from fini_async import (
 )
 from fini_async.sharely import UploadedFile, content_type_for
 from fini_async.testing import FakeSharely
-
-
-@pytest.fixture
-async def sfake() -> AsyncIterator[FakeSharely]:
-    async with FakeSharely() as server:
-        yield server
-
-
-@pytest.fixture
-async def sharely(sfake: FakeSharely) -> AsyncIterator[SharelyClient]:
-    async with sfake.client() as c:
-        yield c
 
 
 def _write(path: Path, size: int) -> str:

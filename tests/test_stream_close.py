@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from fini_async import AnswerStream, FiniClient, StreamError
-from fini_async.testing import FakeFini
+from fini_async.testing import FakeFini, assert_pool_idle
 
 Q = "How do I reset my password?"
 ROUTE = "ask-question"
@@ -81,10 +81,7 @@ async def test_close_from_another_task_ends_the_reader_without_a_retry(
     assert len(events) == expected
     assert stream.closed
     assert fake.calls[ROUTE] == 1  # never re-requested after the user closed it
-    limiter = client._transport._limiter
-    assert limiter is not None and limiter.borrowed_tokens == 0
-    connector = client._transport._session.connector  # type: ignore[union-attr]
-    assert connector is not None and len(connector._acquired) == 0
+    assert_pool_idle(client)
     assert _pending_tasks() <= before
     with pytest.raises(StreamError):
         await stream.get_final_answer()
@@ -118,7 +115,6 @@ async def test_cancelling_the_reader_while_it_opens_leaves_nothing(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    limiter = client._transport._limiter
-    assert limiter is not None and limiter.borrowed_tokens == 0
+    assert_pool_idle(client)
     assert _pending_tasks() <= before
     assert fake.calls[ROUTE] == 1

@@ -7,7 +7,7 @@ import asyncio
 import gc
 
 from fini_async import AnswerDelta, AnswerMetadata, FiniClient
-from fini_async.testing import FakeFini
+from fini_async.testing import FakeFini, assert_pool_idle
 
 Q = "How do I reset my password?"
 
@@ -38,8 +38,7 @@ async def test_breaking_out_closes_the_generator_at_once_without_a_task(
     gc.collect()
     await asyncio.sleep(0)
     assert _client_tasks() <= baseline
-    assert client._transport._limiter is not None
-    assert client._transport._limiter.borrowed_tokens == 0
+    assert_pool_idle(client)
 
 
 async def test_text_stream_and_events_share_one_position(client: FiniClient) -> None:

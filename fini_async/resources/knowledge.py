@@ -298,7 +298,7 @@ JobLike = KnowledgeJob | str
 class KnowledgeResource(Resource):
     """Generate knowledge from text or ingested sources, and wait for the background jobs.
 
-    ``poller`` is the client's one :class:`~fini_async._poller.JobPoller`; tune it with
+    ``poller`` is the client's one :class:`~fini_async.JobPoller`; tune it with
     :meth:`configure_polling`."""
 
     __slots__ = ("poller",)
@@ -540,9 +540,10 @@ class KnowledgeResource(Resource):
         :class:`JobTimeoutError` then carries the last statuses of the unfinished jobs (a list).
         :class:`NotFoundError` for an unknown id ends the iteration. Use ``async with`` to stop
         waiting early. Raises :class:`ValidationError` for an empty list or a bad id."""
-        handles, ids = _split(jobs, "jobs", self)
-        inner = self.poller.as_completed(ids, timeout=timeout, raise_on_failure=raise_on_failure)
-        return KnowledgeJobIterator(inner, handles)
+        handles, _ = _split(jobs, "jobs", self)
+        return KnowledgeJobIterator(
+            self.poller, handles, timeout=timeout, raise_on_failure=raise_on_failure
+        )
 
     def add_progress_callback(
         self, callback: Callable[[str, JobStatus], None]
@@ -565,78 +566,54 @@ class KnowledgeResource(Resource):
         (5 s), ids per status call (100, the most sent at once), the retry schedule of failing
         status calls, and how many status calls run at once (10). Takes effect at the next
         tick. :class:`ValidationError` for values out of range."""
-        p = self.poller
-        first = p.interval_initial if interval_initial is None else interval_initial
-        cap = p.interval_max if interval_max is None else interval_max
-        if not 0 < first <= cap:
-            raise ValidationError(
-                "polling intervals must satisfy 0 < interval_initial <= interval_max",
-                field="interval_initial",
-            )
-        if chunk_size is not None and not 1 <= chunk_size <= STATUS_CHUNK_SIZE:
+        if chunk_size is not None and not (
+            isinstance(chunk_size, int) and 1 <= chunk_size <= STATUS_CHUNK_SIZE
+        ):
             raise ValidationError(
                 f"chunk_size must be between 1 and {STATUS_CHUNK_SIZE}", field="chunk_size"
             )
-        if max_concurrency is not None and max_concurrency < 1:
-            raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
-        err_first = (
-            p.error_backoff_initial if error_backoff_initial is None else error_backoff_initial
+        self.poller.configure(
+            interval_initial=interval_initial,
+            interval_max=interval_max,
+            chunk_size=chunk_size,
+            error_backoff_initial=error_backoff_initial,
+            error_backoff_max=error_backoff_max,
+            max_concurrency=max_concurrency,
         )
-        err_cap = p.error_backoff_max if error_backoff_max is None else error_backoff_max
-        if not 0 < err_first <= err_cap:
-            raise ValidationError(
-                "error backoff must satisfy 0 < error_backoff_initial <= error_backoff_max",
-                field="error_backoff_initial",
-            )
-        p.interval_initial, p.interval_max = float(first), float(cap)
-        p.error_backoff_initial, p.error_backoff_max = float(err_first), float(err_cap)
-        if chunk_size is not None:
-            p.chunk_size = chunk_size
-        if max_concurrency is not None:
-            p.max_concurrency = max_concurrency
 
     async def aclose(self) -> None:
         """Stop the poller; waits still pending raise :class:`ClientStateError`."""
         await self.poller.aclose()
 
 
-class KnowledgeJobIterator:
-    """What :meth:`KnowledgeResource.as_completed` returns: an async iterator of
-    :class:`KnowledgeJob` handles (and an async context manager that stops waiting on exit)."""
+class KnowledgeJobIterator(JobIterator[KnowledgeJob]):
+    """What :meth:`KnowledgeResource.as_completed` returns: a :class:`~fini_async.JobIterator`
+    of :class:`KnowledgeJob` handles (each with ``last_status`` set as its job finishes), and an
+    async context manager that stops waiting on exit."""
 
-    def __init__(self, inner: JobIterator[JobStatus], handles: Sequence[KnowledgeJob]) -> None:
-        self._inner = inner
+    def __init__(
+        self,
+        poller: JobPoller[JobStatus],
+        handles: Sequence[KnowledgeJob],
+        *,
+        timeout: float | None,
+        raise_on_failure: bool,
+    ) -> None:
         self._by_id: dict[str, list[KnowledgeJob]] = {}
         for handle in handles:
             self._by_id.setdefault(handle.id, []).append(handle)
-        self._ready: list[KnowledgeJob] = []
+        super().__init__(poller, self._by_id, timeout=timeout, raise_on_failure=raise_on_failure)
 
-    def __aiter__(self) -> KnowledgeJobIterator:
-        return self
+    def _deliver(self, status: JobStatus) -> list[KnowledgeJob]:
+        handles = self._by_id.get(status.id, [])
+        for handle in handles:
+            handle.last_status = status
+        return handles
 
-    async def __anext__(self) -> KnowledgeJob:
-        if not self._ready:
-            try:
-                status = await self._inner.__anext__()
-            except JobError as exc:
-                if isinstance(exc.job, JobStatus):
-                    for handle in self._by_id.get(exc.job.id, ()):
-                        handle.last_status = exc.job
-                raise
-            for handle in self._by_id.get(status.id, ()):
-                handle.last_status = status
-                self._ready.append(handle)
-        return self._ready.pop(0)
-
-    async def aclose(self) -> None:
-        """Stop waiting on the jobs not yielded yet."""
-        self._inner.close()
-
-    async def __aenter__(self) -> KnowledgeJobIterator:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._inner.close()
+    def _on_job_error(self, exc: JobError) -> None:
+        if isinstance(exc.job, JobStatus):
+            for handle in self._by_id.get(exc.job.id, ()):
+                handle.last_status = exc.job
 
 
 # -- helpers -----------------------------------------------------------------------------------

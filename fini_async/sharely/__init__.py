@@ -1,5 +1,6 @@
 """Sharely's knowledge API: ``SharelyClient`` and its types."""
 
+from .._public import public_module as _public_module
 from ._auth import SharelyTokenAuth, jwt_expiry
 from ._client import DEFAULT_SHARELY_BASE_URL, SharelyClient
 from ._knowledge import ALLOWED_UPLOAD_TYPES, KnowledgeList, KnowledgeResource, content_type_for
@@ -61,3 +62,5 @@ __all__ = [
     "jwt_expiry",
     "normalise_job_status",
 ]
+
+_public_module(globals(), __all__, __name__)

@@ -8,13 +8,16 @@ every plausible variant is accepted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, Union
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from .._exceptions import APIResponseValidationError
-from .._models import ms_to_datetime
+from .._models import Lenient, ms_to_datetime
+from .._pagination import OffsetPage, OffsetPaginator
 
 __all__ = [
     "TEMPORAL_STATUS_CODES",
@@ -22,6 +25,7 @@ __all__ = [
     "CreatedKnowledge",
     "DeletedKnowledge",
     "Knowledge",
+    "KnowledgeList",
     "KnowledgePage",
     "KnowledgeRef",
     "UpdatedMetadata",
@@ -110,28 +114,26 @@ class Knowledge(msgspec.Struct, rename="camel"):
         return _when(self.updated_at)
 
 
-class KnowledgePage(msgspec.Struct):
+class KnowledgePage(OffsetPage[Knowledge]):
     """One page of ``client.knowledge.list(...)``: the items, the server's ``total`` (None when it
-    did not say) and the ``offset``/``limit`` that produced it."""
+    did not say) and the ``offset``/``limit`` that produced it. ``has_more`` says whether another
+    page may follow (by ``total`` when known, else by a full page); ``await
+    page.get_next_page()`` fetches it (None after the last page), like Fini's pages."""
 
-    items: list[Knowledge]
-    total: int | None
-    offset: int
-    limit: int
+    __slots__ = ()
 
-    @property
-    def has_more(self) -> bool:
-        """Whether another page may follow: by ``total`` when known, else by a full page."""
-        if self.total is not None:
-            return self.offset + len(self.items) < self.total
-        return len(self.items) >= self.limit > 0
 
-    @property
-    def next_offset(self) -> int:
-        return self.offset + len(self.items)
+class KnowledgeList(OffsetPaginator[Knowledge, KnowledgePage]):
+    """``client.knowledge.list(...)``: an offset paginator.
 
-    def __len__(self) -> int:
-        return len(self.items)
+    - ``await client.knowledge.list(limit=50)`` returns the first :class:`KnowledgePage`
+      (``await page.get_next_page()`` fetches the next);
+    - ``async for item in client.knowledge.list()`` yields every item, page after page;
+    - ``async for page in client.knowledge.list().pages()`` yields the pages;
+    - ``await client.knowledge.list().to_list()`` collects every item.
+
+    A page is fetched only when needed; the walk ends at ``total`` (or at a short page when the
+    server sends no total) and after ``max_items`` items if given."""
 
 
 class KnowledgeRef(msgspec.Struct, rename="camel"):
@@ -330,3 +332,112 @@ def decode_jobs(data: bytes, *, status: int = 200) -> list[BackgroundJob]:
         if job is not None:
             out.append(job)
     return out
+
+
+# -- request bodies --------------------------------------------------------------------------
+
+
+class CreateBody(msgspec.Struct, omit_defaults=True):
+    """The body of the create routes (``knowledge`` and ``knowledge/link``)."""
+
+    type: str
+    content: str | UnsetType = UNSET
+    url: str | UnsetType = UNSET
+    title: str | UnsetType = UNSET
+    metadata: dict[str, str | int | float] | UnsetType = UNSET
+
+
+class MetadataBody(msgspec.Struct, rename="camel", omit_defaults=True):
+    """The body of ``PUT knowledge/{id}/metadata``."""
+
+    type: str
+    metadata: dict[str, str | int | float]
+    remove_metadata_keys: list[str] | UnsetType = UNSET
+
+
+class JobsBody(msgspec.Struct, rename="camel", omit_defaults=True):
+    """The body of ``POST background-jobs`` (no ids: every job of the workspace)."""
+
+    job_ids: list[str] | UnsetType = UNSET
+
+
+# -- decoding ----------------------------------------------------------------------------------
+
+created_decoder = Lenient(CreatedKnowledge)
+uploaded_decoder = Lenient(UploadedFile)
+upload_meta_decoder = Lenient(UploadFileMetadata)
+_deleted = Lenient(DeletedKnowledge)
+_updated = Lenient(UpdatedMetadata)
+_knowledge = Lenient(Knowledge)
+_knowledge_list = Lenient(list[Knowledge])
+_any = msgspec.json.Decoder(Any)
+
+
+def decode_any(data: bytes, status: int) -> Any:
+    """Any JSON value; APIResponseValidationError when the body is not JSON."""
+    try:
+        return _any.decode(data)
+    except msgspec.DecodeError as exc:
+        raise APIResponseValidationError(
+            f"the response is not valid JSON: {exc}", body=data, status_code=status
+        ) from None
+
+
+def decode_knowledge(data: bytes, status: int) -> Knowledge:
+    """``GET knowledge/{id}``: the item, plain or wrapped (``knowledge``, ``data``, ``item``)."""
+    raw = decode_any(data, status)
+    if isinstance(raw, Mapping) and "id" not in raw:
+        for key in ("knowledge", "data", "item"):
+            inner = raw.get(key)
+            if isinstance(inner, Mapping):
+                raw = inner
+                break
+    return _knowledge.convert(raw, data=data, status=status)
+
+
+def decode_page(data: bytes, status: int, offset: int, limit: int) -> KnowledgePage:
+    """``GET knowledge``: a bare list, or an object holding the list (``knowledge``, ``items``,
+    ``data``, ``results``) and maybe the total (``total``, ``totalCount``, ``count``)."""
+    raw = decode_any(data, status)
+    total: int | None = None
+    items: Any = raw
+    if isinstance(raw, Mapping):
+        items = None
+        for key in ("knowledge", "items", "data", "results"):
+            if isinstance(raw.get(key), list):
+                items = raw[key]
+                break
+        if items is None:
+            items = []
+        t = raw.get("total", raw.get("totalCount", raw.get("count")))
+        if (isinstance(t, (int, float)) and not isinstance(t, bool)) or (
+            isinstance(t, str) and t.isdigit()
+        ):
+            total = int(t)
+    if not isinstance(items, list):
+        items = []
+    parsed = _knowledge_list.convert(items, data=data, status=status)
+    return KnowledgePage(parsed, total=total, offset=offset, limit=limit)
+
+
+def decode_deleted(data: bytes, status: int, knowledge_id: str) -> DeletedKnowledge:
+    """A delete's answer: empty, a bare boolean, or an object (``knowledge_id`` filled in)."""
+    if not data.strip():
+        return DeletedKnowledge(success=True, knowledge_id=knowledge_id)
+    raw = decode_any(data, status)
+    if raw is True or raw is False:
+        return DeletedKnowledge(success=raw, knowledge_id=knowledge_id)
+    result = _deleted.convert(raw, data=data, status=status)
+    if result.knowledge_id is None:
+        result.knowledge_id = knowledge_id
+    return result
+
+
+def decode_updated(data: bytes, status: int, knowledge_id: str) -> UpdatedMetadata:
+    """A metadata update's answer: empty or an object (``knowledge_id`` filled in)."""
+    if not data.strip():
+        return UpdatedMetadata(knowledge_id=knowledge_id)
+    result = _updated.decode(data, status=status)
+    if result.knowledge_id is None:
+        result.knowledge_id = knowledge_id
+    return result

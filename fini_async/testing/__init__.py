@@ -3,12 +3,14 @@
 It speaks real HTTP on loopback: run it in-process (``async with FakeFini() as fake``) or
 standalone (``python -m fini_async.testing`` or ``fini-async emulator``)."""
 
+from .._public import public_module as _public_module
 from ._fini import READ_KEY, WRITE_KEY, FakeFini
 from ._fini_conversations import FakeConversation, FakeConversations, conversations_of
 from ._fini_knowledge import FakeJob, FakeKnowledge, knowledge_of
 from ._kb import Article, KnowledgeBase
-from ._server import EmulatorServer, Fault
-from ._sharely import FakeSharely
+from ._pool import PoolStats, assert_pool_idle, pool_stats, wait_for_pool_idle
+from ._server import EmulatorServer, Fault, StreamFault
+from ._sharely import FakeSharely, SharelyItem, SharelyJob
 
 __all__ = [
     "READ_KEY",
@@ -23,6 +25,15 @@ __all__ = [
     "FakeSharely",
     "Fault",
     "KnowledgeBase",
+    "PoolStats",
+    "SharelyItem",
+    "SharelyJob",
+    "StreamFault",
+    "assert_pool_idle",
     "conversations_of",
     "knowledge_of",
+    "pool_stats",
+    "wait_for_pool_idle",
 ]
+
+_public_module(globals(), __all__, __name__)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import collections
-from typing import Any
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from . import _fini_bots, _fini_conversations, _fini_knowledge
+from ._fini_conversations import FakeConversation, FakeConversations
+from ._fini_knowledge import FakeKnowledge
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Handler, json_response, reason
+
+if TYPE_CHECKING:
+    from .._client import FiniClient
 
 __all__ = ["READ_KEY", "WRITE_KEY", "FakeFini"]
 
@@ -67,16 +75,19 @@ class FakeFini(EmulatorServer):
         self.streams_completed = 0
         self.stream_disconnects = 0
         self.state: dict[str, Any] = collections.defaultdict(dict)
+        #: The knowledge-job side: jobs, their timelines, forced statuses, failures.
+        self.knowledge = FakeKnowledge(self)
+        #: The conversation side: stored conversations, list bounds, bulk-delete refusals.
+        self.conversations = FakeConversations(self)
         super().__init__(host=host, port=port)
         if rate_limit is not None:
             self.set_rate_limit(rate_limit)
 
     def build_app(self) -> web.Application:
         app = super().build_app()
-        from . import _fini_bots
-
-        for module in (_fini_bots, *_extra_route_modules()):
-            module.setup(self, app)
+        _fini_bots.setup(self, app)
+        _fini_knowledge.setup(self, app)
+        _fini_conversations.setup(self, app)
         return app
 
     def route(
@@ -86,7 +97,7 @@ class FakeFini(EmulatorServer):
         app.router.add_route(method, path, handler, name=name)
         self.route_scopes[name] = scope
 
-    def client(self, api_key: str = WRITE_KEY, **kwargs: Any) -> Any:
+    def client(self, api_key: str = WRITE_KEY, **kwargs: Any) -> FiniClient:
         """A FiniClient pointed at this emulator (fast retries unless told otherwise)."""
         from .._client import FiniClient
 
@@ -96,6 +107,60 @@ class FakeFini(EmulatorServer):
             transport.backoff_initial = 0.01
             transport.backoff_max = 0.05
         return client
+
+    # -- seeding (the conversation side's helpers, here for convenience) ----------------------
+
+    def add_conversation(
+        self,
+        *,
+        created_at: datetime | int | float | None = None,
+        id: str | None = None,
+        bot_id: str = "bot_default",
+        source: str = "api",
+        channel: str = "chat",
+        status: str = "open",
+        events: Iterable[tuple[str, str] | dict[str, Any]] | None = None,
+        user_attributes: dict[str, Any] | None = None,
+        external_id: str | None = None,
+        resolved: bool | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> FakeConversation:
+        """Store a conversation: see :meth:`FakeConversations.add_conversation`."""
+        return self.conversations.add_conversation(
+            created_at=created_at,
+            id=id,
+            bot_id=bot_id,
+            source=source,
+            channel=channel,
+            status=status,
+            events=events,
+            user_attributes=user_attributes,
+            external_id=external_id,
+            resolved=resolved,
+            metadata=metadata,
+        )
+
+    def seed_conversations(
+        self,
+        n: int,
+        *,
+        span_days: float = 30,
+        end: datetime | int | float | None = None,
+        seed: int = 0,
+        sources: Sequence[str] = ("api", "widget", "slack", "zendesk"),
+        channels: Sequence[str] = ("chat", "email"),
+        bot_ids: Sequence[str] = ("bot_default",),
+    ) -> list[FakeConversation]:
+        """Store ``n`` conversations: see :meth:`FakeConversations.seed_conversations`."""
+        return self.conversations.seed_conversations(
+            n,
+            span_days=span_days,
+            end=end,
+            seed=seed,
+            sources=sources,
+            channels=channels,
+            bot_ids=bot_ids,
+        )
 
     def error(self, status: int, message: str | list[str]) -> web.Response:
         return json_response(
@@ -114,17 +179,3 @@ class FakeFini(EmulatorServer):
         if scope not in scopes:
             return self.error(403, f"This API key does not have the '{scope}' scope")
         return None
-
-
-def _extra_route_modules() -> list[Any]:
-    """Route modules of later slices (knowledge, conversations), when present."""
-    import importlib
-
-    modules = []
-    for name in ("_fini_knowledge", "_fini_conversations"):
-        try:
-            modules.append(importlib.import_module(f"{__package__}.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-    return modules

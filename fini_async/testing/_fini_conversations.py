@@ -465,10 +465,7 @@ class FakeConversations:
 
 def conversations_of(fake: FakeFini) -> FakeConversations:
     """The conversation emulator of ``fake`` (the same object as ``fake.conversations``)."""
-    emulator = fake.state["conversations"].get("emulator")
-    if not isinstance(emulator, FakeConversations):
-        raise RuntimeError("this FakeFini has no conversation routes")
-    return emulator
+    return fake.conversations
 
 
 async def _json(request: web.Request) -> tuple[Any, bool]:
@@ -480,12 +477,7 @@ async def _json(request: web.Request) -> tuple[Any, bool]:
 
 
 def setup(fake: FakeFini, app: web.Application) -> None:
-    emulator = FakeConversations(fake)
-    fake.state["conversations"]["emulator"] = emulator
-    # FakeFini knows no slice by name: attach the emulator and its seeding helpers.
-    setattr(fake, "conversations", emulator)  # noqa: B010
-    setattr(fake, "add_conversation", emulator.add_conversation)  # noqa: B010
-    setattr(fake, "seed_conversations", emulator.seed_conversations)  # noqa: B010
+    emulator = fake.conversations
 
     def reply(status: int, body: Any) -> web.Response:
         if status >= 400:

@@ -242,10 +242,7 @@ class FakeKnowledge:
 
 def knowledge_of(fake: FakeFini) -> FakeKnowledge:
     """The knowledge-job emulator of ``fake`` (the same object as ``fake.knowledge``)."""
-    emulator = fake.state["knowledge"].get("emulator")
-    if not isinstance(emulator, FakeKnowledge):
-        raise RuntimeError("this FakeFini has no knowledge routes")
-    return emulator
+    return fake.knowledge
 
 
 def _iso(value: datetime) -> str:
@@ -266,9 +263,7 @@ def _title(text: str) -> str:
 
 
 def setup(fake: FakeFini, app: web.Application) -> None:
-    emulator = FakeKnowledge(fake)
-    fake.state["knowledge"]["emulator"] = emulator
-    setattr(fake, "knowledge", emulator)  # noqa: B010 - FakeFini knows no slice by name
+    emulator = fake.knowledge
 
     async def on_cleanup(_app: web.Application) -> None:
         emulator.cancel_timers()

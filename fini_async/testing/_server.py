@@ -12,7 +12,7 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -61,10 +61,13 @@ class StreamFault:
     malformed: bool = False
 
 
+ServerT = TypeVar("ServerT", bound="EmulatorServer")
+
+
 class EmulatorServer:
     """Runs an aiohttp application on ``host`` (127.0.0.1) and an ephemeral port.
 
-    ``async with Emulator() as fake:`` starts it; ``fake.url`` is its base URL. ``calls`` counts
+    ``async with FakeFini() as fake:`` starts it; ``fake.url`` is its base URL. ``calls`` counts
     requests per route name (every attempt, failed or not)."""
 
     #: How long ``stop()`` lets requests still being handled finish before cancelling them.
@@ -132,7 +135,7 @@ class EmulatorServer:
         if runner is not None:
             await runner.cleanup()
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self: ServerT) -> ServerT:
         await self.start()
         return self
 

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import base64
 import collections
+import functools
 import hashlib
 import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 
 from ._server import EmulatorServer, Handler, reason
+from ._sharely_jobs import SharelyJob, background_jobs, now_iso
+from ._sharely_uploads import upload
+
+if TYPE_CHECKING:
+    from ..sharely import SharelyClient
 
 __all__ = [
     "SHARELY_API_KEY",
@@ -36,48 +41,9 @@ SHARELY_API_KEY = "sk-sharely-test-key"
 SHARELY_WORKSPACE_ID = "7d9f3c52-6a8e-4c1b-9f10-2b6a1d4e8c01"
 SHARELY_ORGANIZATION_ID = "0f4b8e21-93c7-4d5a-8e62-a1c3b5d7e9f2"
 
-ALLOWED_MIME = frozenset(
-    {
-        "application/pdf",
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "text/plain",
-        "text/markdown",
-        "application/vnd.ms-excel",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "text/csv",
-        "image/jpeg",
-        "image/png",
-        "image/gif",
-        "image/webp",
-        "video/mp4",
-        "audio/mpeg",
-        "audio/wav",
-        "application/zip",
-        "application/x-zip-compressed",
-        "application/json",
-    }
-)
-TEMPORAL_CODES = {
-    "RUNNING": 1,
-    "COMPLETED": 2,
-    "FAILED": 3,
-    "CANCELED": 4,
-    "TERMINATED": 5,
-    "CONTINUED_AS_NEW": 6,
-    "TIMED_OUT": 7,
-}
-
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _now_iso() -> str:
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        + f".{int(time.time() * 1000) % 1000:03d}Z"
-    )
 
 
 @dataclass
@@ -93,8 +59,8 @@ class SharelyItem:
     language: str | None = None
     parent_id: str | None = None
     status: str = "COMPLETED"
-    created_at: str = field(default_factory=_now_iso)
-    updated_at: str = field(default_factory=_now_iso)
+    created_at: str = field(default_factory=now_iso)
+    updated_at: str = field(default_factory=now_iso)
     #: For files: the size and SHA-256 of what was received.
     size: int | None = None
     sha256: str | None = None
@@ -121,31 +87,6 @@ class SharelyItem:
         if self.parent_id:
             out["parentId"] = self.parent_id
         return out
-
-
-@dataclass
-class SharelyJob:
-    """A background job (a Temporal workflow). It is RUNNING until ``ready_at`` (monotonic
-    time), then ends in ``outcome``; ``on_done`` runs once at that moment."""
-
-    id: str
-    type: str
-    ready_at: float
-    outcome: str = "COMPLETED"
-    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    created_at: str = field(default_factory=_now_iso)
-    completed_at: str | None = None
-    on_done: Any = None
-    finished: bool = False
-    result: dict[str, Any] = field(default_factory=dict)
-
-    def status(self) -> str:
-        if not self.finished and time.monotonic() >= self.ready_at:
-            self.finished = True
-            self.completed_at = _now_iso()
-            if self.on_done is not None and self.outcome == "COMPLETED":
-                self.on_done(self)
-        return self.outcome if self.finished else "RUNNING"
 
 
 class FakeSharely(EmulatorServer):
@@ -216,7 +157,7 @@ class FakeSharely(EmulatorServer):
 
     # -- helpers for tests ---------------------------------------------------------------------
 
-    def client(self, api_key: str | None = None, **kwargs: Any) -> Any:
+    def client(self, api_key: str | None = None, **kwargs: Any) -> SharelyClient:
         """A SharelyClient pointed at this emulator (fast retry backoff unless told otherwise)."""
         from ..sharely import SharelyClient
 
@@ -264,9 +205,12 @@ class FakeSharely(EmulatorServer):
 
     def add_job(self, type: str = "ROLE_ASSIGNMENT", *, delay: float | None = None) -> SharelyJob:
         """Start a background job by hand; it stays RUNNING for ``delay`` seconds."""
-        return self._start_job(type, None, delay)
+        return self.start_job(type, None, delay)
 
-    def _start_job(self, type_: str, on_done: Any, delay: float | None = None) -> SharelyJob:
+    def start_job(self, type_: str, on_done: Any, delay: float | None = None) -> SharelyJob:
+        """A new background job of ``type_``: RUNNING for ``delay`` seconds (default
+        ``processing_delay``), then the next outcome queued by ``fail_next_jobs`` (else
+        COMPLETED); ``on_done(job)`` runs when it completes."""
         wait = self.processing_delay if delay is None else delay
         outcome = self._job_outcomes.popleft() if self._job_outcomes else "COMPLETED"
         job = SharelyJob(
@@ -286,9 +230,10 @@ class FakeSharely(EmulatorServer):
 
     def error(self, status: int, message: str, **details: Any) -> web.Response:
         body = {"error": reason(status), "message": message, "details": details}
-        return self._json(body, status)
+        return self.reply(body, status)
 
-    def _json(self, data: Any, status: int = 200) -> web.Response:
+    def reply(self, data: Any, status: int = 200) -> web.Response:
+        """A JSON answer, with the headers Sharely sends."""
         return web.Response(
             body=json.dumps(data, separators=(",", ":")).encode(),
             status=status,
@@ -303,7 +248,7 @@ class FakeSharely(EmulatorServer):
             ("POST", "/workspaces/{ws}/generate-access-key-token", "sharely.token", self._token),
             ("POST", f"{ws}/knowledge", "sharely.knowledge.create", self._create),
             ("POST", f"{ws}/knowledge/link", "sharely.knowledge.link", self._create_link),
-            ("POST", f"{ws}/knowledge/file", "sharely.knowledge.file", self._upload),
+            ("POST", f"{ws}/knowledge/file", "sharely.knowledge.file", self._bind(upload)),
             ("GET", f"{ws}/upload-file-metadata/{{id}}", "sharely.upload_metadata", self._meta),
             ("GET", f"{ws}/knowledge", "sharely.knowledge.list", self._list),
             ("GET", f"{ws}/knowledge/{{id}}", "sharely.knowledge.get", self._get),
@@ -319,11 +264,21 @@ class FakeSharely(EmulatorServer):
                 "sharely.knowledge.metadata",
                 self._meta_put,
             ),
-            ("POST", f"{ws}/background-jobs", "sharely.background_jobs", self._jobs),
+            (
+                "POST",
+                f"{ws}/background-jobs",
+                "sharely.background_jobs",
+                self._bind(background_jobs),
+            ),
         ]
         for method, path, name, handler in routes:
             app.router.add_route(method, path, handler, name=name)
         return app
+
+    def _bind(self, handler: Any) -> Handler:
+        """A route handler living in a sibling module (``handler(fake, request)``)."""
+        bound: Handler = functools.partial(handler, self)
+        return bound
 
     async def check_auth(self, request: web.Request, route: str) -> web.StreamResponse | None:
         if not route.startswith("sharely."):
@@ -353,7 +308,8 @@ class FakeSharely(EmulatorServer):
             return self.error(403, "Access denied for this organization")
         return None
 
-    async def _body(self, request: web.Request) -> Any:
+    async def read_json(self, request: web.Request) -> Any:
+        """The request's JSON body ({} when empty), or None when it is not JSON."""
         try:
             raw = await request.read()
             return json.loads(raw) if raw else {}
@@ -361,7 +317,7 @@ class FakeSharely(EmulatorServer):
             return None
 
     async def _token(self, request: web.Request) -> web.StreamResponse:
-        body = await self._body(request)
+        body = await self.read_json(request)
         if not isinstance(body, dict):
             return self.error(400, "Body must be a JSON object")
         if body.get("roleId") and body.get("customerRoleId"):
@@ -389,7 +345,7 @@ class FakeSharely(EmulatorServer):
             )
         )
         self.tokens[token] = exp
-        return self._json({"token": token})
+        return self.reply({"token": token})
 
     def _validate_metadata(self, metadata: Any) -> str | None:
         if metadata is None:
@@ -402,7 +358,7 @@ class FakeSharely(EmulatorServer):
         return None
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
-        body = await self._body(request)
+        body = await self.read_json(request)
         if not isinstance(body, dict):
             return self.error(400, "Body must be a JSON object")
         kind = body.get("type")
@@ -431,10 +387,10 @@ class FakeSharely(EmulatorServer):
             url=body.get("url"),
             metadata=body.get("metadata"),
         )
-        return self._json({"id": item.id, "knowledgeId": item.id}, 201)
+        return self.reply({"id": item.id, "knowledgeId": item.id}, 201)
 
     async def _create_link(self, request: web.Request) -> web.StreamResponse:
-        body = await self._body(request)
+        body = await self.read_json(request)
         if not isinstance(body, dict):
             return self.error(400, "Body must be a JSON object")
         if body.get("type", "LINK") != "LINK":
@@ -448,97 +404,7 @@ class FakeSharely(EmulatorServer):
         item = self.add_knowledge(
             "LINK", title=body.get("title"), url=url, metadata=body.get("metadata")
         )
-        return self._json({"id": item.id, "knowledgeId": item.id, "title": item.title}, 201)
-
-    async def _upload(self, request: web.Request) -> web.StreamResponse:
-        if not request.content_type.startswith("multipart/form-data"):
-            return self.error(400, "Expected multipart/form-data")
-        reader = await request.multipart()
-        fields: dict[str, str] = {}
-        file_info: dict[str, Any] | None = None
-        while True:
-            part = await reader.next()
-            if part is None:
-                break
-            if not isinstance(part, aiohttp.BodyPartReader):
-                continue
-            if part.name == "file":
-                digest = hashlib.sha256()
-                size = 0
-                head = bytearray()
-                while True:
-                    chunk = await part.read_chunk(256 * 1024)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    digest.update(chunk)
-                    if len(head) < 4096:
-                        head.extend(chunk[: 4096 - len(head)])
-                file_info = {
-                    "filename": part.filename,
-                    "content_type": part.headers.get("Content-Type", "").split(";")[0].strip(),
-                    "size": size,
-                    "sha256": digest.hexdigest(),
-                    "head": bytes(head),
-                }
-            elif part.name:
-                fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")
-        if file_info is None:
-            return self.error(400, "Missing required field: file")
-        self.received_uploads.append({**fields, **file_info})
-        if file_info["content_type"] not in ALLOWED_MIME:
-            return self.error(
-                400, f"Unsupported file type: {file_info['content_type'] or 'unknown'}"
-            )
-        title = fields.get("title") or file_info["filename"]
-        meta_id = str(uuid.uuid4())
-        metadata: dict[str, Any] = {
-            "filename": file_info["filename"],
-            "fileSize": file_info["size"],
-            "mimeType": file_info["content_type"],
-            "sha256": file_info["sha256"],
-        }
-        if fields.get("description"):
-            metadata["description"] = fields["description"]
-
-        def make_item(job: SharelyJob | None = None) -> SharelyItem:
-            item = self.add_knowledge(
-                "FILE", title=title, metadata=metadata, language=fields.get("language")
-            )
-            item.size, item.sha256 = file_info["size"], file_info["sha256"]
-            item.filename, item.content_type = file_info["filename"], file_info["content_type"]
-            self.uploads[meta_id] = item.id
-            if job is not None:
-                job.result = {"knowledgeId": item.id}
-            return item
-
-        if fields.get("status") == "BACKGROUND_START":
-            self.uploads[meta_id] = None
-            job = self._start_job("KNOWLEDGE_UPLOAD", make_item)
-            return self._json(
-                {
-                    "id": meta_id,
-                    "uploadFileMetadataId": meta_id,
-                    "knowledgeId": None,
-                    "title": title,
-                    "type": "FILE",
-                    "status": "BACKGROUND_START",
-                    "workflowId": job.id,
-                },
-                201,
-            )
-        item = make_item()
-        return self._json(
-            {
-                "id": item.id,
-                "knowledgeId": item.id,
-                "uploadFileMetadataId": meta_id,
-                "title": title,
-                "type": "FILE",
-                "status": "PROCESSED",
-            },
-            201,
-        )
+        return self.reply({"id": item.id, "knowledgeId": item.id, "title": item.title}, 201)
 
     def _advance(self) -> None:
         for job in list(self.jobs.values()):
@@ -552,7 +418,7 @@ class FakeSharely(EmulatorServer):
         kid = self.uploads[meta_id]
         item = self.items.get(kid) if kid else None
         knowledge = {"id": item.id, "metadata": dict(item.metadata)} if item else None
-        return self._json({"knowledge": knowledge, "spaceKnowledge": None})
+        return self.reply({"knowledge": knowledge, "spaceKnowledge": None})
 
     async def _list(self, request: web.Request) -> web.StreamResponse:
         self._advance()
@@ -570,7 +436,7 @@ class FakeSharely(EmulatorServer):
         if q.get("language"):
             items = [i for i in items if i.language == q["language"]]
         page = items[offset : offset + limit]
-        return self._json(
+        return self.reply(
             {"knowledge": [i.to_json(self.workspace_id) for i in page], "total": len(items)}
         )
 
@@ -580,7 +446,7 @@ class FakeSharely(EmulatorServer):
         if item is None:
             return self.error(404, "Knowledge not found")
         data = item.to_json(self.workspace_id)
-        return self._json({"knowledge": data} if self.get_shape == "wrapped" else data)
+        return self.reply({"knowledge": data} if self.get_shape == "wrapped" else data)
 
     async def _delete(self, request: web.Request) -> web.StreamResponse:
         self._advance()
@@ -597,7 +463,7 @@ class FakeSharely(EmulatorServer):
                     children=len(children),
                 )
             del self.items[kid]
-            return self._json({"success": True, "message": "Knowledge deleted"})
+            return self.reply({"success": True, "message": "Knowledge deleted"})
 
         def cascade(job: SharelyJob) -> None:
             todo = [kid]
@@ -607,13 +473,13 @@ class FakeSharely(EmulatorServer):
                 self.items.pop(current, None)
             job.result = {"knowledgeId": kid, "deleted": len(children) + 1}
 
-        job = self._start_job("KNOWLEDGE_DELETION", cascade)
-        return self._json(
+        job = self.start_job("KNOWLEDGE_DELETION", cascade)
+        return self.reply(
             {"success": True, "message": "Deletion started", "workflowId": job.id}, 202
         )
 
     async def _meta_put(self, request: web.Request) -> web.StreamResponse:
-        body = await self._body(request)
+        body = await self.read_json(request)
         item = self.items.get(request.match_info["id"])
         if item is None:
             return self.error(404, "Knowledge not found")
@@ -630,48 +496,5 @@ class FakeSharely(EmulatorServer):
         item.metadata.update(body["metadata"])
         for key in body.get("removeMetadataKeys") or []:
             item.metadata.pop(key, None)
-        item.updated_at = _now_iso()
-        return self._json({"knowledgeId": item.id})
-
-    async def _jobs(self, request: web.Request) -> web.StreamResponse:
-        body = await self._body(request)
-        if not isinstance(body, dict):
-            return self.error(400, "Body must be a JSON object")
-        ids = body.get("jobIds")
-        if ids is not None and (
-            not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)
-        ):
-            return self.error(400, "jobIds must be an array of strings")
-        wanted = list(self.jobs) if ids is None else ids
-        found = [self.jobs[i] for i in wanted if i in self.jobs]
-        if self.jobs_shape == "jobs":
-            entries = []
-            for job in found:
-                status = job.status()
-                entry: dict[str, Any] = {
-                    "id": job.id,
-                    "status": "CANCELLED" if status == "CANCELED" else status,
-                    "type": job.type,
-                    "createdAt": job.created_at,
-                }
-                if status == "COMPLETED":
-                    entry["completedAt"] = job.completed_at
-                    entry["result"] = job.result
-                elif status == "RUNNING":
-                    entry["progress"] = 50
-                else:
-                    entry["failedAt"] = job.completed_at
-                    entry["error"] = {"code": "PROCESSING_ERROR", "message": f"job {status}"}
-                entries.append(entry)
-            return self._json({"jobs": entries})
-        out = []
-        for job in found:
-            status = job.status()
-            out.append(
-                {
-                    "workflowId": job.id,
-                    "status": {"code": TEMPORAL_CODES.get(status, 0), "name": status},
-                    "runId": job.run_id,
-                }
-            )
-        return self._json(out)
+        item.updated_at = now_iso()
+        return self.reply({"knowledgeId": item.id})

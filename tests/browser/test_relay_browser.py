@@ -15,7 +15,7 @@ from aiohttp import web
 
 from examples.relay.app import create_app
 from fini_async import FiniClient
-from fini_async.testing import WRITE_KEY, FakeFini
+from fini_async.testing import WRITE_KEY, FakeFini, assert_pool_idle, pool_stats
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -212,9 +212,7 @@ async def test_closing_the_page_disconnects_upstream_without_a_leak(
     await _ask(page, Q1)
     await page.wait_for_function("document.querySelector('.answer')?.textContent.length > 0")
     assert fake.streams_open == 1
-    limiter = client._transport._limiter
-    connector = client._transport._session.connector  # type: ignore[union-attr]
-    assert limiter is not None and connector is not None
+    assert not pool_stats(client).idle  # the upstream answer holds a connection
     await page.close()
     if upstream == "streaming":
         took = await _until(lambda: fake.stream_disconnects == 1)
@@ -222,7 +220,7 @@ async def test_closing_the_page_disconnects_upstream_without_a_leak(
         # Nothing to write to the browser while Fini is silent, so no failed write reveals the
         # disconnect: the relay's watch on the connection does. The upstream response is
         # closed within the second, while the emulator still holds its answer back...
-        took = await _until(lambda: limiter.borrowed_tokens == 0 and not connector._acquired)
+        took = await _until(lambda: pool_stats(client).idle)
         assert fake.streams_open == 1
         # ...and the emulator sees the disconnect as soon as it writes again.
         await _until(lambda: fake.stream_disconnects == 1)
@@ -230,6 +228,6 @@ async def test_closing_the_page_disconnects_upstream_without_a_leak(
     assert fake.streams_open == 0 and fake.streams_completed == 0
     assert fake.calls["ask-question"] == 1
     # The relay leaked nothing: no connection checked out of the client's pool...
-    assert limiter.borrowed_tokens == 0 and len(connector._acquired) == 0
+    assert_pool_idle(client)
     # ...and no task left over from the request (its handler is done, nothing else runs).
     await _until(lambda: _pending_tasks() <= baseline, 10.0)
