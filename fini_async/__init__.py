@@ -85,6 +85,7 @@ def __getattr__(name: str) -> Any:
     if name == "RedisRateLimiter":  # redis-py itself is imported when one is made
         from ._redis_ratelimit import RedisRateLimiter
 
+        _public_module({name: RedisRateLimiter}, [name], __name__)
         globals()[name] = RedisRateLimiter
         return RedisRateLimiter
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
