@@ -181,6 +181,10 @@ class Lenient(Generic[T]):
         raw = msgspec.json.decode(data)
         return self.convert(raw, data=data, status=status)
 
+    def __call__(self, data: bytes, status: int = 200) -> T:
+        """``decode`` as a resource verb's ``into``."""
+        return self.decode(data, status=status)
+
     def convert(self, raw: Any, *, data: bytes = b"", status: int = 200) -> T:
         try:
             return msgspec.convert(_normalise(raw), self._type, str_keys=True)

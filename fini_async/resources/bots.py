@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -17,6 +17,9 @@ from .._ratelimit import RateLimiter
 from .._streaming import AnswerStream
 from .._validate import mapping, non_empty_str, number_in, one_of, scalar_mapping, str_list
 from ._base import Resource
+
+if TYPE_CHECKING:
+    from .._client import FiniClient  # noqa: F401 (named in the base class Resource["FiniClient"])
 
 __all__ = ["MESSAGE_ROLES", "AskQuestionBody", "AskRequest", "Bot", "BotsResource", "Chat"]
 
@@ -191,7 +194,7 @@ def build_body(
     return body
 
 
-class BotsResource(Resource):
+class BotsResource(Resource["FiniClient"]):
     """Ask questions of the workspace's AI agent."""
 
     __slots__ = ()
@@ -229,15 +232,15 @@ class BotsResource(Resource):
             functions=functions,
             function_call=function_call,
         )
-        resp = await self._transport.request(
-            "POST",
+        return await self._post(
             ASK_PATH,
-            content=encode(body),
+            into=_answer,
+            body=body,
+            idempotent=True,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
         )
-        return _answer.decode(resp.content, status=resp.status)
 
     def stream_question(
         self,
@@ -392,10 +395,12 @@ class BotsResource(Resource):
         self, *, timeout: TimeoutTypes = None, extra_headers: Mapping[str, str] | None = None
     ) -> list[Bot]:
         """The workspace's agents."""
-        resp = await self._transport.request(
-            "GET", BOTS_PATH, content_type=None, timeout=timeout, extra_headers=extra_headers
+        return await self._get(
+            BOTS_PATH,
+            into=_bots,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
-        return _bots.decode(resp.content, status=resp.status)
 
 
 class Chat:

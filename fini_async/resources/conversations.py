@@ -14,7 +14,7 @@ import time
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -29,7 +29,10 @@ from .._exceptions import (
 from .._models import Lenient, encode, ms_to_datetime
 from .._pagination import AsyncPaginator, Page
 from .._validate import mapping, non_empty_str, one_of, uuid_str
-from ._base import Resource
+from ._base import Resource, ignore_body
+
+if TYPE_CHECKING:
+    from .._client import FiniClient  # noqa: F401 (named in the base class Resource["FiniClient"])
 
 __all__ = [
     "EVENT_ROLES",
@@ -393,8 +396,8 @@ class _Walk:
             if cursor is not None:
                 params["cursor"] = cursor
                 params["direction"] = "next"  # the API's "next" is older: our forward
-            resp = await self.resource._transport.request(
-                "GET", LIST_PATH, params=params, content_type=None, timeout=self.timeout
+            resp = await self.resource._send(
+                "GET", LIST_PATH, params=params, idempotent=True, timeout=self.timeout
             )
             wire = _decode_list(resp.content, resp.status)
             raw_items = wire.conversation_list()
@@ -502,7 +505,7 @@ class ConversationList(AsyncPaginator[Conversation, ConversationPage]):
 # -- the resource ----------------------------------------------------------------------------
 
 
-class ConversationsResource(Resource):
+class ConversationsResource(Resource["FiniClient"]):
     """Conversations: generate answers into them, list, get and delete them."""
 
     __slots__ = ()
@@ -554,16 +557,15 @@ class ConversationsResource(Resource):
             raise ValidationError(
                 f"metadata must be JSON-serialisable: {exc}", field="metadata"
             ) from None
-        resp = await self._transport.request(
-            "POST",
+        return await self._post(
             EVENTS_PATH,
-            content=content_bytes,
+            into=_decode_events,
+            body=content_bytes,
+            idempotent=False,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
-            idempotent=False,
         )
-        return _decode_events(resp.content, resp.status)
 
     def list(
         self,
@@ -625,15 +627,13 @@ class ConversationsResource(Resource):
         Raises :class:`ValidationError` for an empty id, before any request."""
         path = ONE_PATH.format(id=urllib.parse.quote(non_empty_str(id, "id"), safe=""))
         retries = self._transport.max_retries if max_retries is None else max_retries
-        resp = await self._transport.request(
-            "GET",
+        return await self._get(
             path,
-            content_type=None,
+            into=_decode_conversation,
             timeout=timeout,
             max_retries=min(retries, 1),
             extra_headers=extra_headers,
         )
-        return _decode_conversation(resp.content, resp.status)
 
     async def delete(
         self,
@@ -648,14 +648,12 @@ class ConversationsResource(Resource):
         (:class:`InternalServerError`); 403 without the write scope. Raises
         :class:`ValidationError` for an empty id, before any request."""
         path = ONE_PATH.format(id=urllib.parse.quote(non_empty_str(id, "id"), safe=""))
-        await self._transport.request(
-            "DELETE",
+        await self._delete(
             path,
-            content_type=None,
+            into=ignore_body,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
-            idempotent=False,
         )
 
     async def delete_many(
@@ -694,14 +692,13 @@ class ConversationsResource(Resource):
         errors: list[APIStatusError] = []
         for number, batch in enumerate(batches, 1):
             try:
-                await self._transport.request(
-                    "DELETE",
+                await self._delete(
                     LIST_PATH,
-                    content=encode(_DeleteBody(ids=batch)),
+                    into=ignore_body,
+                    body=_DeleteBody(ids=batch),
                     timeout=timeout,
                     max_retries=max_retries,
                     extra_headers=extra_headers,
-                    idempotent=False,
                 )
             except APIStatusError as exc:
                 if exc.status_code != 406:

@@ -17,12 +17,13 @@ from msgspec import UNSET, UnsetType
 
 from .._config import TimeoutTypes
 from .._exceptions import APIResponseValidationError, JobError, ValidationError
-from .._models import Lenient, encode, ms_to_datetime
+from .._models import Lenient, ms_to_datetime
 from .._poller import JobIterator, JobPoller, make_classifier
 from .._validate import non_empty_str, one_of, optional_str
 from ._base import Resource
 
 if TYPE_CHECKING:
+    from .._client import FiniClient
     from .._transport import Transport
 
 __all__ = [
@@ -295,7 +296,7 @@ JobLike = KnowledgeJob | str
 # -- the resource ------------------------------------------------------------------------------
 
 
-class KnowledgeResource(Resource):
+class KnowledgeResource(Resource["FiniClient"]):
     """Generate knowledge from text or ingested sources, and wait for the background jobs.
 
     ``poller`` is the client's one :class:`~fini_async.JobPoller`; tune it with
@@ -303,7 +304,7 @@ class KnowledgeResource(Resource):
 
     __slots__ = ("poller",)
 
-    def __init__(self, client: object, transport: Transport) -> None:
+    def __init__(self, client: FiniClient, transport: Transport) -> None:
         super().__init__(client, transport)
         self.poller: JobPoller[JobStatus] = JobPoller(
             self._fetch_for_poller,
@@ -355,10 +356,10 @@ class KnowledgeResource(Resource):
         if hc_event_id is not None:
             body.hc_event_id = non_empty_str(hc_event_id, "hc_event_id")
         _options(body, restricted_ops, instructions, bot_id)
-        resp = await self._transport.request(
+        resp = await self._send(
             "POST",
             GENERATE_PATH,
-            content=encode(body),
+            body=body,
             timeout=timeout,
             extra_headers=extra_headers,
             idempotent=False,
@@ -403,10 +404,10 @@ class KnowledgeResource(Resource):
             document_ids=ids, origin="sources", is_draft=_bool(is_draft, "is_draft")
         )
         _options(body, restricted_ops, instructions, bot_id)
-        resp = await self._transport.request(
+        resp = await self._send(
             "POST",
             BULK_PATH,
-            content=encode(body),
+            body=body,
             timeout=timeout,
             extra_headers=extra_headers,
             idempotent=False,
@@ -485,15 +486,15 @@ class KnowledgeResource(Resource):
         extra_headers: Mapping[str, str] | None,
         max_retries: int | None,
     ) -> list[JobStatus]:
-        resp = await self._transport.request(
-            "POST",
+        return await self._post(
             STATUS_PATH,
-            content=encode(JobStatusBody(job_ids=ids)),
+            into=_decode_statuses,
+            body=JobStatusBody(job_ids=ids),
+            idempotent=True,
             timeout=timeout,
             extra_headers=extra_headers,
             max_retries=max_retries,
         )
-        return _decode_statuses(resp.content, resp.status)
 
     async def _fetch_for_poller(self, ids: list[str]) -> Mapping[str, JobStatus]:
         # no transport retries: the poller owns the retry schedule and the waiters' deadlines

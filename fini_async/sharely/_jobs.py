@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from .._config import TimeoutTypes
 from .._exceptions import NotFoundError
-from .._models import encode
 from .._poller import JobIterator, JobPoller, JobState
 from .._validate import path_segment, positive_seconds
+from ..resources._base import Resource
 from ._models import (
     BackgroundJob,
     JobsBody,
@@ -28,6 +28,7 @@ from ._models import (
 
 if TYPE_CHECKING:
     from .._transport import Transport
+    from ._client import SharelyClient
 
 __all__ = ["SharelyJobs"]
 
@@ -35,7 +36,7 @@ __all__ = ["SharelyJobs"]
 JOBS_CHUNK_SIZE = 100
 
 
-class SharelyJobs:
+class SharelyJobs(Resource["SharelyClient"]):
     """The client's background work: the two status routes (``POST background-jobs`` and
     ``GET upload-file-metadata/{id}``), and the waits on them: :meth:`wait` /
     :meth:`as_completed` on background jobs, :meth:`wait_for_upload` on background uploads.
@@ -43,10 +44,12 @@ class SharelyJobs:
     ``path(tail)`` gives a workspace route's path (read when a request is made: the workspace
     may be configured late)."""
 
-    __slots__ = ("_path", "_transport", "jobs", "uploads")
+    __slots__ = ("_path", "jobs", "uploads")
 
-    def __init__(self, transport: Transport, path: Callable[[str], str]) -> None:
-        self._transport = transport
+    def __init__(
+        self, client: SharelyClient, transport: Transport, path: Callable[[str], str]
+    ) -> None:
+        super().__init__(client, transport)
         self._path = path
         #: The poller of background jobs.
         self.jobs: JobPoller[BackgroundJob] = JobPoller(
@@ -75,14 +78,14 @@ class SharelyJobs:
         extra_headers: Mapping[str, str] | None = None,
     ) -> list[BackgroundJob]:
         body = JobsBody() if job_ids is None else JobsBody(job_ids=job_ids)
-        resp = await self._transport.request(
-            "POST",
+        return await self._post(
             self._path("/background-jobs"),
-            content=encode(body),
+            into=decode_jobs,
+            body=body,
+            idempotent=True,  # a read
             timeout=timeout,
             extra_headers=extra_headers,
         )
-        return decode_jobs(resp.content, status=resp.status)
 
     async def upload_status(
         self,
@@ -93,15 +96,13 @@ class SharelyJobs:
         max_retries: int | None = None,
     ) -> UploadFileMetadata:
         mid = path_segment(metadata_id, "upload_file_metadata_id")
-        resp = await self._transport.request(
-            "GET",
+        return await self._get(
             self._path(f"/upload-file-metadata/{mid}"),
-            content_type=None,
+            into=upload_meta_decoder,
             timeout=timeout,
             extra_headers=extra_headers,
             max_retries=max_retries,
         )
-        return upload_meta_decoder.decode(resp.content, status=resp.status)
 
     async def _fetch_jobs(self, ids: list[str]) -> dict[str, BackgroundJob]:
         found = {job.id: job for job in await self.list_jobs(ids)}

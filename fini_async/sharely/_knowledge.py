@@ -6,11 +6,10 @@ from __future__ import annotations
 import builtins
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._config import TimeoutTypes
 from .._exceptions import ValidationError
-from .._models import encode
 from .._multipart import FileInput, Upload, multipart_body
 from .._poller import JobIterator, JobPoller
 from .._validate import (
@@ -45,6 +44,10 @@ from ._models import (
 )
 from ._upload_types import ALLOWED_UPLOAD_TYPES, content_type_for
 
+if TYPE_CHECKING:
+    from .._transport import Transport
+    from ._client import SharelyClient
+
 __all__ = [
     "ALLOWED_UPLOAD_TYPES",
     "KNOWLEDGE_TYPES",
@@ -65,14 +68,14 @@ DEFAULT_PAGE_SIZE = 100
 # -- the resource ----------------------------------------------------------------------------
 
 
-class KnowledgeResource(Resource):
+class KnowledgeResource(Resource["SharelyClient"]):
     """Sharely knowledge items, uploads and background jobs."""
 
     __slots__ = ("_waits",)
 
-    def __init__(self, client: Any, transport: Any) -> None:
+    def __init__(self, client: SharelyClient, transport: Transport) -> None:
         super().__init__(client, transport)
-        self._waits = SharelyJobs(transport, self._path)
+        self._waits = SharelyJobs(client, transport, self._path)
 
     @property
     def poller(self) -> JobPoller[BackgroundJob]:
@@ -81,7 +84,7 @@ class KnowledgeResource(Resource):
         return self._waits.jobs
 
     def _ws(self) -> str:
-        ws: str = getattr(self._client, "workspace_id")  # noqa: B009
+        ws = self._client.workspace_id
         return urllib.parse.quote(ws, safe="")
 
     def _path(self, tail: str) -> str:
@@ -102,15 +105,14 @@ class KnowledgeResource(Resource):
             body.title = non_empty_str(title, "title")
         if metadata is not None:
             body.metadata = str_or_number_mapping(metadata, "metadata")
-        resp = await self._transport.request(
-            "POST",
+        return await self._post(
             self._path(path),
-            content=encode(body),
+            into=created_decoder,
+            body=body,
+            idempotent=False,
             timeout=timeout,
             extra_headers=extra_headers,
-            idempotent=False,
         )
-        return created_decoder.decode(resp.content, status=resp.status)
 
     async def create_text(
         self,
@@ -209,10 +211,9 @@ class KnowledgeResource(Resource):
         if not upload.resendable and max_retries is None:
             max_retries = 0
         try:
-            resp = await self._transport.request(
+            resp = await self._send(
                 "POST",
                 self._path("/knowledge/file"),
-                content_type=None,
                 content_factory=multipart_body(fields, upload),
                 timeout=timeout,
                 max_retries=max_retries,
@@ -235,14 +236,12 @@ class KnowledgeResource(Resource):
         """One knowledge item. Raises :class:`NotFoundError` for an unknown id and
         :class:`ValidationError` (nothing sent) for an empty one."""
         kid = path_segment(knowledge_id, "knowledge_id")
-        resp = await self._transport.request(
-            "GET",
+        return await self._get(
             self._path(f"/knowledge/{kid}"),
-            content_type=None,
+            into=decode_knowledge,
             timeout=timeout,
             extra_headers=extra_headers,
         )
-        return decode_knowledge(resp.content, resp.status)
 
     def list(
         self,
@@ -330,14 +329,13 @@ class KnowledgeResource(Resource):
         if not isinstance(cascade, bool):
             raise ValidationError("cascade must be a bool", field="cascade")
         tail = f"/knowledge/{kid}/children" if cascade else f"/knowledge/{kid}"
-        resp = await self._transport.request(
-            "DELETE",
+        return await self._delete(
             self._path(tail),
-            content_type=None,
+            into=lambda content, status: decode_deleted(content, status, knowledge_id),
+            idempotent=True,
             timeout=timeout,
             extra_headers=extra_headers,
         )
-        return decode_deleted(resp.content, resp.status, knowledge_id)
 
     async def update_metadata(
         self,
@@ -376,14 +374,13 @@ class KnowledgeResource(Resource):
         body = MetadataBody(type=kind, metadata=values)
         if removed:
             body.remove_metadata_keys = removed
-        resp = await self._transport.request(
-            "PUT",
+        return await self._put(
             self._path(f"/knowledge/{kid}/metadata"),
-            content=encode(body),
+            into=lambda content, status: decode_updated(content, status, knowledge_id),
+            body=body,
             timeout=timeout,
             extra_headers=extra_headers,
         )
-        return decode_updated(resp.content, resp.status, knowledge_id)
 
     # -- waiting -----------------------------------------------------------------------------
 

@@ -308,7 +308,7 @@ def _job_from(entry: Any) -> BackgroundJob | None:
     )
 
 
-def decode_jobs(data: bytes, *, status: int = 200) -> list[BackgroundJob]:
+def decode_jobs(data: bytes, status: int = 200) -> list[BackgroundJob]:
     """Both documented answers of ``POST background-jobs``: ``{"jobs": [{id, status: "COMPLETED",
     ...}]}`` and ``[{workflowId, status: {code, name}, runId}]`` (plus ``{"data": [...]}`` and a
     single object, tolerated). Entries without an id are skipped."""
