@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import textwrap
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,9 @@ def python_blocks(text: str) -> list[Block]:
             before = next((line for line in reversed(lines[:i]) if line.strip()), "")
             marker = _SKIP.search(before)
             skip = (marker.group(1).strip("() ") or "skipped") if marker else None
-            blocks.append(Block(i + 1, "\n".join(lines[i + 1 : end]) + "\n", skip))
+            # a block inside a list item is indented like its fence
+            code = textwrap.dedent("\n".join(lines[i + 1 : end]) + "\n")
+            blocks.append(Block(i + 1, code, skip))
             i = end
         i += 1
     return blocks
