@@ -522,12 +522,17 @@ class AnswerStream:
         if self._idle is not None:
             self._last_read = asyncio.get_running_loop().time()
         decoder = self._decoder
+        try:
+            new = decoder.feed(chunk) if chunk else decoder.flush()
+        except StreamError as exc:  # an event past the decoder's max_event_size
+            self._close()
+            raise StreamError(
+                exc.message, text=self.text_so_far, method=resp.method, url=resp.url
+            ) from None
         if chunk:
-            new = decoder.feed(chunk)
             if decoder.done:
                 await self._drain(resp)
         else:
-            new = decoder.flush()
             self._close(release=True)
         if new:
             # _fill runs only once everything buffered was delivered.
