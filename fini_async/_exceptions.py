@@ -284,14 +284,21 @@ def status_error_class(status: int) -> type[APIStatusError]:
     return _STATUS_CLASSES.get(status, APIStatusError)
 
 
-def _text_of(value: Any) -> str | None:
+#: How deep ``_text_of`` looks into an error body for its message (bodies nest a level or two).
+_TEXT_DEPTH = 8
+
+
+def _text_of(value: Any, depth: int = 0) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
+    if depth >= _TEXT_DEPTH:
+        return None
+    depth += 1
     if isinstance(value, list):
-        parts = [p for p in (_text_of(v) for v in value) if p]
+        parts = [p for p in (_text_of(v, depth) for v in value) if p]
         return "; ".join(parts) or None
     if isinstance(value, Mapping):
-        return _text_of(value.get("message")) or _text_of(value.get("error"))
+        return _text_of(value.get("message"), depth) or _text_of(value.get("error"), depth)
     return None
 
 
@@ -300,7 +307,7 @@ def parse_error_body(raw: bytes, status: int) -> tuple[str, Any]:
     body: Any
     try:
         body = msgspec.json.decode(raw) if raw else None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested too deeply to decode
         text = raw.decode("utf-8", "replace")
         body = text
         flat = " ".join(_strip_tags(text).split())

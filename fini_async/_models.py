@@ -174,22 +174,35 @@ class Lenient(Generic[T]):
             return self._decoder.decode(data)
         except msgspec.ValidationError:
             pass
-        except msgspec.DecodeError as exc:
-            raise APIResponseValidationError(
-                f"the response is not valid JSON: {exc}", body=data, status_code=status
-            ) from None
-        raw = msgspec.json.decode(data)
-        return self.convert(raw, data=data, status=status)
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise not_json(data, status, exc) from None
+        return self.convert(parse_json(data, status=status), data=data, status=status)
 
     def convert(self, raw: Any, *, data: bytes = b"", status: int = 200) -> T:
         try:
             return msgspec.convert(_normalise(raw), self._type, str_keys=True)
-        except msgspec.ValidationError as exc:
+        except (msgspec.ValidationError, RecursionError) as exc:
             raise APIResponseValidationError(
                 f"the response does not match {self._type.__name__}: {exc}",
                 body=data,
                 status_code=status,
             ) from None
+
+
+def not_json(data: bytes, status: int, exc: BaseException) -> APIResponseValidationError:
+    """The error for a response body that cannot be decoded: not JSON, or JSON nested too deeply
+    to decode (a ``RecursionError`` is never let out)."""
+    why = "nested too deeply" if isinstance(exc, RecursionError) else f"not valid JSON: {exc}"
+    return APIResponseValidationError(f"the response is {why}", body=data, status_code=status)
+
+
+def parse_json(data: bytes, *, status: int = 200) -> Any:
+    """A response body as plain Python values; :class:`APIResponseValidationError` when it cannot
+    be decoded."""
+    try:
+        return msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise not_json(data, status, exc) from None
 
 
 def _normalise(value: Any, depth: int = 0) -> Any:

@@ -30,6 +30,7 @@ from ._models import (
     Source,
     StreamEvent,
     UnknownEvent,
+    parse_json,
 )
 from ._sse import EventDecoder, NamedEvent
 from ._transport import StreamResponse, request_id_of
@@ -84,7 +85,15 @@ def decode_payload(data: bytes) -> _Item:
 
 
 def _decode_not_delta(data: bytes) -> _Item:
-    """``decode_payload`` for a payload the delta decoder refused (valid JSON or not)."""
+    """``decode_payload`` for a payload the delta decoder refused (valid JSON or not). JSON nested
+    too deeply to decode counts as not JSON (skipped like any other such line)."""
+    try:
+        return _decode_other(data)
+    except RecursionError:
+        raise msgspec.DecodeError("JSON nested too deeply") from None
+
+
+def _decode_other(data: bytes) -> _Item:
     try:
         c = _chunk_decoder.decode(data)
     except msgspec.ValidationError:
@@ -474,7 +483,7 @@ class AnswerStream:
             function_call=answer.function_call,
             conversation_id=answer.conversation_id,
             language=answer.language,
-            raw=msgspec.json.decode(body) if body else {},
+            raw=parse_json(body, status=resp.status) if body else {},
         )
         self._items.append(meta)
         if answer.answer:

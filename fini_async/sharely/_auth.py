@@ -63,7 +63,7 @@ def _token_of(data: bytes) -> str | None:
     ``accessToken``/``access_token``, a ``data`` wrapper, or a bare JSON string."""
     try:
         raw: Any = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     if isinstance(raw, str):
         return raw.strip() or None
@@ -84,7 +84,7 @@ def _claims(token: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         return _claims_decoder.decode(raw)
-    except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
+    except (ValueError, msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return {}
 
 

@@ -30,7 +30,7 @@ from .._exceptions import (
     RateLimitError,
     ValidationError,
 )
-from .._models import Lenient, encode
+from .._models import Lenient, encode, parse_json
 from .._validate import non_empty_str, optional_str, str_list
 from ..resources._base import Resource
 from ._models import (
@@ -124,7 +124,6 @@ _knowledge_list = Lenient(list[Knowledge])
 _upload_meta = Lenient(UploadFileMetadata)
 _deleted = Lenient(DeletedKnowledge)
 _updated = Lenient(UpdatedMetadata)
-_any = msgspec.json.Decoder(Any)
 
 
 # -- argument checks -------------------------------------------------------------------------
@@ -904,14 +903,7 @@ def _metadata_id(value: str | UploadedFile) -> str:
 
 
 def _decode_any(data: bytes, status: int) -> Any:
-    from .._exceptions import APIResponseValidationError
-
-    try:
-        return _any.decode(data)
-    except msgspec.DecodeError as exc:
-        raise APIResponseValidationError(
-            f"the response is not valid JSON: {exc}", body=data, status_code=status
-        ) from None
+    return parse_json(data, status=status)
 
 
 def _decode_page(data: bytes, status: int, offset: int, limit: int) -> KnowledgePage:

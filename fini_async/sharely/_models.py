@@ -312,9 +312,11 @@ def decode_jobs(data: bytes, *, status: int = 200) -> list[BackgroundJob]:
     single object, tolerated). Entries without an id are skipped."""
     try:
         raw = _jobs_any.decode(data) if data.strip() else []
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
         raise APIResponseValidationError(
-            f"the background-jobs response is not JSON: {exc}", body=data, status_code=status
+            f"the background-jobs response is not JSON: {exc or 'nested too deeply'}",
+            body=data,
+            status_code=status,
         ) from None
     entries: Any = raw
     if isinstance(raw, dict):
