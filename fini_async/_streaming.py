@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import operator
 import sys
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, cast
@@ -500,7 +501,7 @@ class AnswerStream:
         if loop.time() >= due:
             resp.raw.content.set_exception(_IdleTimeout())
         else:
-            self._watchdog = loop.call_at(due, self._check_idle)
+            self._watchdog = loop.call_at(due, _check_idle, weakref.ref(self))
 
     def _finish_ok(self) -> None:
         self._finished = True
@@ -518,8 +519,10 @@ class AnswerStream:
             if not chunk and not content.is_eof():
                 if self._watchdog is None and self._idle is not None:
                     # Only a read that waits needs the watchdog (a timer per stream otherwise).
+                    # A weak reference: a pending timer must not keep a dropped stream alive
+                    # (its collection is what frees its connection slot).
                     self._watchdog = asyncio.get_running_loop().call_at(
-                        self._last_read + self._idle, self._check_idle
+                        self._last_read + self._idle, _check_idle, weakref.ref(self)
                     )
                 chunk = await content.readany()
         except BaseException as exc:
@@ -631,6 +634,13 @@ class AnswerStream:
 
 
 _text_of = operator.attrgetter("text")
+
+
+def _check_idle(ref: weakref.ref[AnswerStream]) -> None:
+    """The idle watchdog's timer callback, holding its stream weakly."""
+    stream = ref()
+    if stream is not None:
+        stream._check_idle()
 
 
 def _raw_of(item: Any) -> Any:

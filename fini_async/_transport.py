@@ -113,7 +113,9 @@ class Response:
 
 class StreamResponse:
     """An open streaming response. Its owner must call :meth:`close` (or :meth:`release` once the
-    body was read to the end). Closing early drops the connection, never returning it half-read."""
+    body was read to the end). Closing early drops the connection, never returning it half-read.
+    One garbage-collected without either (its stream was dropped un-closed) is closed then, so
+    that its connection slot is not lost for the client's lifetime."""
 
     __slots__ = ("_closed", "_on_close", "method", "raw", "timeout", "url")
 
@@ -160,6 +162,20 @@ class StreamResponse:
             else:
                 self.raw.close()
             self._on_close()
+
+    def __del__(self) -> None:
+        # Synchronous work only (no coroutine can run here): drop the connection and give the
+        # slot back. Nothing may escape a finalizer; a loop already closed has nothing to free.
+        if not self._closed:
+            self._closed = True
+            try:
+                self.raw.close()
+            except Exception:
+                pass
+            try:
+                self._on_close()
+            except Exception:
+                pass
 
 
 class _Attempt(Exception):
