@@ -178,6 +178,17 @@ class StreamResponse:
                 pass
 
 
+def _headers_deadline(to: Timeout) -> tuple[float, str] | None:
+    """How long a stream may take to send its headers, and which timeout that is: the smaller of
+    ``total`` and ``read`` (None: no limit)."""
+    total, read = to.total, to.read
+    if total is not None and (read is None or total <= read):
+        return total, "total"
+    if read is not None:
+        return read, "read"
+    return None
+
+
 class _Attempt(Exception):
     """Internal: one attempt failed; ``retry`` says whether another attempt is allowed."""
 
@@ -541,8 +552,9 @@ class Transport:
                 raise _Attempt(exc, retry=True) from None
         handed_over = False
         resp: aiohttp.ClientResponse | None = None
+        deadline: tuple[float, str] | None = None
         try:
-            resp = await session.request(
+            pending = session.request(
                 method,
                 url,
                 data=body,
@@ -551,6 +563,14 @@ class Transport:
                 timeout=self._aiohttp_timeout(to, stream),
                 allow_redirects=True,
             )
+            if stream and (deadline := _headers_deadline(to)) is not None:
+                # aiohttp's total would also cut the body, and its read timer restarts at every
+                # byte: bound the time to the headers ourselves (a trickling server included).
+                with anyio.fail_after(deadline[0]):
+                    resp = await pending
+                deadline = None
+            else:
+                resp = await pending
             status = resp.status
             if status < 400:
                 if stream:
@@ -598,16 +618,19 @@ class Transport:
                 APIConnectionError(f"could not connect: {exc}", method=method, url=surl),
                 retry=True,
             ) from None
-        except (aiohttp.SocketTimeoutError, asyncio.TimeoutError):
-            kind = "read" if resp is not None or to.total is None else "total"
-            limit = to.read if kind == "read" else to.total
+        except (aiohttp.SocketTimeoutError, asyncio.TimeoutError, TimeoutError) as exc:
+            if deadline is not None and not isinstance(exc, aiohttp.SocketTimeoutError):
+                # The stream's headers did not arrive in time.
+                limit, kind = deadline
+                text = f"no response headers within the {kind} timeout ({limit}s)"
+            else:
+                # aiohttp's read timer raises SocketTimeoutError; its total, a bare TimeoutError.
+                socket = isinstance(exc, aiohttp.SocketTimeoutError) or to.total is None
+                kind = "read" if socket else "total"
+                limit = to.read if socket else to.total
+                text = f"no response within the {kind} timeout ({limit}s)"
             raise _Attempt(
-                APITimeoutError(
-                    f"no response within the {kind} timeout ({limit}s)",
-                    kind=kind,
-                    method=method,
-                    url=surl,
-                ),
+                APITimeoutError(text, kind=kind, method=method, url=surl),
                 retry=idempotent,
             ) from None
         except (aiohttp.ClientError, OSError) as exc:
