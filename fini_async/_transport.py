@@ -621,8 +621,8 @@ class Transport:
         except (aiohttp.SocketTimeoutError, asyncio.TimeoutError, TimeoutError) as exc:
             if deadline is not None and not isinstance(exc, aiohttp.SocketTimeoutError):
                 # The stream's headers did not arrive in time.
-                limit, kind = deadline
-                text = f"no response headers within the {kind} timeout ({limit}s)"
+                kind = deadline[1]
+                text = f"no response headers within the {kind} timeout ({deadline[0]}s)"
             else:
                 # aiohttp's read timer raises SocketTimeoutError; its total, a bare TimeoutError.
                 socket = isinstance(exc, aiohttp.SocketTimeoutError) or to.total is None
