@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+import yarl
 
 __all__ = [
     "APIConnectionError",
@@ -106,7 +107,10 @@ class APIStatusError(APIError):
     ``message`` is readable whatever the body was: a NestJS error object (``message`` as a
     string or a list), Sharely's ``{error, message, details}``, or a body that is not JSON at all
     (an HTML 502 page). ``body`` keeps the decoded JSON body (or the raw text when it was not
-    JSON). ``retry_after`` is the wait in seconds the server asked for, if it did."""
+    JSON). ``retry_after`` is the wait in seconds the server asked for, if it did.
+
+    Redirects are never followed (they would carry the API key or token, and a request body, to
+    another address): a 3xx answer raises this class, its message naming the ``Location``."""
 
     status_code: int
 
@@ -337,6 +341,39 @@ def _strip_tags(text: str) -> str:
         elif not depth:
             out.append(ch)
     return "".join(out)
+
+
+def redirect_error(
+    status: int,
+    raw: bytes,
+    *,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    request_id: str | None,
+) -> APIStatusError:
+    """The error for a 3xx answer: redirects are not followed, so that credentials and request
+    bodies never go to an address the caller did not choose."""
+    location = headers.get("Location")
+    where = "without a Location"
+    if location:
+        try:
+            # Without userinfo: credentials in a URL are never echoed.
+            target = yarl.URL(url).join(yarl.URL(location)).with_user(None)
+            where = f"to {target}"
+        except ValueError:
+            where = "to an unusable Location"
+    _, body = parse_error_body(raw, status)
+    return APIStatusError(
+        f"the server redirected {where}; redirects are not followed (credentials and request "
+        "bodies are never sent to another address): point base_url at the final address",
+        status_code=status,
+        body=body,
+        request_id=request_id,
+        method=method,
+        url=url,
+        headers=headers,
+    )
 
 
 def make_status_error(

@@ -35,6 +35,7 @@ from ._exceptions import (
     ClientStateError,
     ValidationError,
     make_status_error,
+    redirect_error,
 )
 from ._logging import logger, setup_from_env
 from ._ratelimit import TokenBucket
@@ -561,7 +562,9 @@ class Transport:
                 params=params,
                 headers=headers,
                 timeout=self._aiohttp_timeout(to, stream),
-                allow_redirects=True,
+                # Never followed: a redirect would carry the credentials (Sharely's x-api-key,
+                # a bearer token, custom auth headers) and a POST body to wherever it points.
+                allow_redirects=False,
             )
             if stream and (deadline := _headers_deadline(to)) is not None:
                 # aiohttp's total would also cut the body, and its read timer restarts at every
@@ -572,7 +575,7 @@ class Transport:
             else:
                 resp = await pending
             status = resp.status
-            if status < 400:
+            if status < 300:
                 if stream:
                     handed_over = True
                     return StreamResponse(resp, lambda: self._release(token), method, surl, to)
@@ -580,6 +583,18 @@ class Transport:
                 return Response(status, resp.headers, data)
             raw = await resp.read()
             hdrs = resp.headers
+            if status < 400:
+                raise _Attempt(
+                    redirect_error(
+                        status,
+                        raw,
+                        method=method,
+                        url=surl,
+                        headers=hdrs,
+                        request_id=request_id_of(hdrs),
+                    ),
+                    retry=False,
+                )
             retry_after = parse_retry_after(hdrs)
             err = make_status_error(
                 status,
