@@ -216,7 +216,12 @@ class InternalServerError(APIStatusError):
 
 
 class APIConnectionError(APIError):
-    """No usable response: the connection was refused, reset or closed, DNS or TLS failed."""
+    """No usable response: the connection was refused, reset or closed, DNS or TLS failed, or
+    the peer did not speak HTTP. ``str()`` ends with ``[METHOD URL]`` (also ``method``, ``url``)."""
+
+    def __str__(self) -> str:
+        where = f" [{self.method} {self.url}]" if self.method else ""
+        return f"{self.message}{where}"
 
 
 class APITimeoutError(APIConnectionError):

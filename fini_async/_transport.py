@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -177,6 +179,27 @@ class StreamResponse:
                 self._on_close()
             except Exception:
                 pass
+
+
+def _host_port(url: yarl.URL) -> str:
+    host = url.host or ""
+    return f"[{host}]:{url.port}" if ":" in host else f"{host}:{url.port}"
+
+
+def _connect_failure(exc: aiohttp.ClientConnectorError) -> str:
+    """aiohttp's "Cannot connect to host h:p ssl:default [...]" as one plain sentence."""
+    host = exc.host
+    where = f"[{host}]:{exc.port}" if ":" in host else f"{host}:{exc.port}"
+    error = exc.os_error
+    if isinstance(error, socket.gaierror):
+        return f"could not resolve the host name {host!r} ({error.strerror or error})"
+    code = error.errno
+    if code and code > 0:  # "Connection refused" -> "connection refused"
+        reason = os.strerror(code)
+        reason = reason[:1].lower() + reason[1:]
+    else:
+        reason = error.strerror or str(error) or type(error).__name__
+    return f"could not connect to {where}: {reason}"
 
 
 def _headers_deadline(to: Timeout) -> tuple[float, str] | None:
@@ -630,8 +653,19 @@ class Transport:
             ) from None
         except aiohttp.ClientConnectorError as exc:
             raise _Attempt(
-                APIConnectionError(f"could not connect: {exc}", method=method, url=surl),
+                APIConnectionError(_connect_failure(exc), method=method, url=surl),
                 retry=True,
+            ) from None
+        except aiohttp.ClientResponseError:
+            # Raised while reading the status line and headers (a parse failure, reported by
+            # aiohttp as a bogus "400"): whatever answered is not an HTTP server.
+            raise _Attempt(
+                APIConnectionError(
+                    f"the server at {_host_port(url)} did not answer with HTTP",
+                    method=method,
+                    url=surl,
+                ),
+                retry=idempotent,
             ) from None
         except (aiohttp.SocketTimeoutError, asyncio.TimeoutError, TimeoutError) as exc:
             if deadline is not None and not isinstance(exc, aiohttp.SocketTimeoutError):
