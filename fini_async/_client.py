@@ -68,6 +68,11 @@ class FiniClient:
 
     ``rate_limit`` caps the client's requests per second (every attempt of every call, shared by
     all the tasks using this client: a token bucket).
+
+    Like curl and the OpenAI/Anthropic SDKs, the client goes through the proxy that
+    ``HTTPS_PROXY``/``HTTP_PROXY`` (or ``ALL_PROXY``) name unless ``NO_PROXY`` covers the API's
+    host; they are read when the client first connects. ``trust_env=False`` ignores them. Neither
+    applies to a ``session`` you pass in (its own settings do).
     """
 
     def __init__(
@@ -82,6 +87,7 @@ class FiniClient:
         session: aiohttp.ClientSession | None = None,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         rate_limit: float | None = None,
+        trust_env: bool = True,
     ) -> None:
         self.base_url = base_url or env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
         self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
@@ -95,6 +101,7 @@ class FiniClient:
             session=session,
             max_retry_after=max_retry_after,
             rate_limit=check_rate(rate_limit),
+            trust_env=trust_env,
         )
         self.bots = BotsResource(self, self._transport)
         self.conversations = ConversationsResource(self, self._transport)

@@ -8,10 +8,12 @@ streaming response) and raises the typed errors of ``_exceptions``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 import socket
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -181,6 +183,28 @@ class StreamResponse:
                 pass
 
 
+def env_proxy(url: yarl.URL) -> tuple[yarl.URL | None, dict[str, str] | None]:
+    """The proxy the environment sets for ``url`` (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``,
+    any case, unless ``NO_PROXY`` covers its host), with the credentials in the proxy's URL.
+
+    Resolved once per client, for its base URL, rather than through aiohttp's ``trust_env``:
+    that one looks the environment (and ``~/.netrc``) up again in a worker thread for every
+    request, and a netrc entry for the API's host would clash with our Authorization header."""
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy or (url.host and urllib.request.proxy_bypass(url.host)):
+        return None, None
+    if "://" not in proxy:
+        proxy = "http://" + proxy  # "host:port", as curl accepts it
+    purl = yarl.URL(proxy)
+    if purl.user is None:
+        return purl, None
+    # What aiohttp's (deprecated) proxy_auth would send.
+    pair = f"{purl.user}:{purl.password or ''}".encode()
+    headers = {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+    return purl.with_user(None), headers
+
+
 def _host_port(url: yarl.URL) -> str:
     host = url.host or ""
     return f"[{host}]:{url.port}" if ":" in host else f"{host}:{url.port}"
@@ -241,6 +265,7 @@ class Transport:
         backoff_max: float = DEFAULT_BACKOFF_MAX,
         user_agent: str = USER_AGENT,
         rate_limit: float | TokenBucket | None = None,
+        trust_env: bool = True,
     ) -> None:
         if max_retries < 0:
             raise ValidationError("max_retries must be >= 0", field="max_retries")
@@ -263,6 +288,10 @@ class Transport:
         if default_headers:
             self._default_headers.update(default_headers)
         self._user_session = session
+        #: Whether the session this transport creates uses the proxy of HTTP(S)_PROXY/NO_PROXY.
+        self.trust_env = trust_env
+        self._proxy: yarl.URL | None = None
+        self._proxy_headers: dict[str, str] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._limiter: anyio.CapacityLimiter | None = None
@@ -317,10 +346,22 @@ class Transport:
             # No skip_auto_headers: every request carries our User-Agent, so aiohttp never adds
             # its own, and a session with skip_auto_headers sorts and copies them per request.
             session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+            if self.trust_env:
+                self._use_proxy(*env_proxy(yarl.URL(self.base_url)))
         self._limiter = anyio.CapacityLimiter(self.max_connections)
         self._loop = loop
         self._session = session
         return session
+
+    def _use_proxy(self, proxy: yarl.URL | None, headers: dict[str, str] | None) -> None:
+        self._proxy = proxy
+        if headers and not self.base_url.startswith("https:"):
+            # Plain HTTP goes to the proxy as is: its credentials ride on each request (aiohttp
+            # sends proxy_headers only on the CONNECT of a tunnel, that is, for HTTPS).
+            self._default_headers.update(headers)
+            self._headers_cache = None
+        else:
+            self._proxy_headers = headers
 
     async def aclose(self) -> None:
         """Close the session this client created (a caller's own session is left open)."""
@@ -585,6 +626,8 @@ class Transport:
                 params=params,
                 headers=headers,
                 timeout=self._aiohttp_timeout(to, stream),
+                proxy=self._proxy,
+                proxy_headers=self._proxy_headers,
                 # Never followed: a redirect would carry the credentials (Sharely's x-api-key,
                 # a bearer token, custom auth headers) and a POST body to wherever it points.
                 allow_redirects=False,

@@ -47,6 +47,8 @@ class SharelyClient:
     requests start at once), the token is refreshed a minute before it expires and exchanged once
     more if a request comes back 401. Nothing is opened in the constructor: the aiohttp session is
     created inside the running loop on first use. Use ``async with`` or ``await client.aclose()``.
+    ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` are honoured as by :class:`~fini_async.FiniClient`
+    (``trust_env=False`` ignores them).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class SharelyClient:
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
         token_refresh_margin: float = REFRESH_MARGIN,
+        trust_env: bool = True,
     ) -> None:
         check_role(role_id, customer_role_id)
         for value, field, zero_ok in (
@@ -103,6 +106,7 @@ class SharelyClient:
             default_headers=default_headers,
             session=session,
             max_retry_after=max_retry_after,
+            trust_env=trust_env,
         )
         self.knowledge = KnowledgeResource(self, self._transport)
 
