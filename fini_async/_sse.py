@@ -36,8 +36,10 @@ logger = logging.getLogger("fini_async.stream")
 T = TypeVar("T")
 _BOM = b"\xef\xbb\xbf"
 _DONE = b"[DONE]"
-#: The largest event (the data lines of one event, or one line) a stream may send, in bytes.
-MAX_EVENT_SIZE = 8 * 1024 * 1024
+#: The largest event (the data lines of one event, or one line) a stream may send, in bytes:
+#: generous, because a metadata event carries its sources' whole text (a long document's can
+#: weigh tens of MiB), yet a bound on what a broken or hostile server can make a client hold.
+MAX_EVENT_SIZE = 128 * 1024 * 1024
 # A JSON string on one line (a string cannot span lines: a raw newline is invalid inside one),
 # or the unterminated rest of a line after a quote.
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?')
@@ -114,12 +116,12 @@ class EventDecoder(Generic[T]):
         *,
         fast: msgspec.json.Decoder[Any] | None = None,
         fallback: Callable[[bytes], T] | None = None,
-        max_event_size: int = MAX_EVENT_SIZE,
+        max_event_size: int | None = None,
     ) -> None:
         self._decode = decode
         self._fast = fast
         self._fallback = decode if fallback is None else fallback
-        self._max = max_event_size
+        self._max = MAX_EVENT_SIZE if max_event_size is None else max_event_size
         self._partial: list[bytes] = []  # pieces of the current unterminated line
         self._partial_size = 0
         # Data lines of the current event, not yet decodable: the start of a JSON value that

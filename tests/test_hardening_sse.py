@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
+import fini_async._sse
 from fini_async import AnswerDelta, FiniClient, StreamError
 from fini_async._sse import MAX_EVENT_SIZE, EventDecoder
 from fini_async._streaming import decode_payload
@@ -80,13 +81,17 @@ def test_line_past_the_size_bound_raises_stream_error() -> None:
         feed_all(dec, b"data: " + b"x" * 20_000, size=1000)
 
 
-def test_default_bound_is_a_few_mib() -> None:
-    assert 1024 * 1024 <= MAX_EVENT_SIZE <= 16 * 1024 * 1024
+def test_default_bound() -> None:
+    assert EventDecoder(decode_payload)._max == MAX_EVENT_SIZE <= 256 * 1024 * 1024
 
 
-async def test_stream_with_oversized_event_fails_with_stream_error(fake: FakeFini) -> None:
+async def test_stream_with_oversized_event_fails_with_stream_error(
+    fake: FakeFini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bound of the decoders created from now on (the default is too big for a quick test).
+    monkeypatch.setattr(fini_async._sse, "MAX_EVENT_SIZE", 1024 * 1024)
     line = b"data: " + b"1" * 1000 + b",\n"  # a JSON array that never closes
-    body = b'data: {"content": "a"}\n\ndata: [\n' + line * (MAX_EVENT_SIZE // 1000 + 10)
+    body = b'data: {"content": "a"}\n\ndata: [\n' + line * 1100
     fake.respond_next("ask-question", body, headers=SSE)
     async with fake.client(max_retries=0) as client:
         stream = client.bots.stream_question("q")
