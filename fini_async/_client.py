@@ -21,6 +21,8 @@ from ._config import (
 from ._exceptions import ConfigurationError
 from ._ratelimit import check_rate
 from ._transport import Transport
+from ._validate import base_url as check_base_url
+from ._validate import header_value
 from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
 from .resources.knowledge import KnowledgeResource
@@ -48,6 +50,7 @@ class BearerAuth:
                 f"no {self._service} API key: pass api_key=... or set the {self._env_name} "
                 "environment variable"
             )
+        header_value(key, "api_key" if self._key else self._env_name)
         return {"Authorization": f"Bearer {key}"}
 
     async def headers(self, transport: Transport) -> Mapping[str, str]:
@@ -89,7 +92,11 @@ class FiniClient:
         rate_limit: float | None = None,
         trust_env: bool = True,
     ) -> None:
-        self.base_url = base_url or env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
+        if api_key is not None:
+            header_value(api_key, "api_key")
+        self.base_url = check_base_url(
+            base_url if base_url is not None else env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
+        )
         self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
         self._transport = Transport(
             base_url=self.base_url,

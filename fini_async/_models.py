@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from ._exceptions import APIResponseValidationError
+from ._exceptions import APIResponseValidationError, ValidationError
 
 __all__ = [
     "Answer",
@@ -125,7 +125,19 @@ def decoder_for(tp: type[T]) -> msgspec.json.Decoder[T]:
 
 
 _encoder = msgspec.json.Encoder()
-encode = _encoder.encode
+_encode = _encoder.encode
+
+
+def encode(value: Any) -> bytes:
+    """A request body as JSON. Text that UTF-8 cannot carry (a lone surrogate) raises
+    :class:`ValidationError`, before anything is sent."""
+    try:
+        return _encode(value)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end] if isinstance(exc.object, str) else "?"
+        raise ValidationError(
+            f"the request holds text that cannot be sent as UTF-8 (a lone surrogate: {bad!a})"
+        ) from None
 
 
 def ms_to_datetime(value: int | float | str | None) -> datetime | None:

@@ -49,6 +49,8 @@ from ._retry import (
     backoff_delays,
     parse_retry_after,
 )
+from ._validate import base_url as check_base_url
+from ._validate import headers as check_headers
 
 __all__ = ["AttemptHook", "Auth", "Response", "StreamResponse", "Transport", "attempt_hook"]
 
@@ -271,12 +273,7 @@ class Transport:
             raise ValidationError("max_retries must be >= 0", field="max_retries")
         if max_connections < 1:
             raise ValidationError("max_connections must be >= 1", field="max_connections")
-        url = yarl.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValidationError(
-                f"base_url must be an absolute http(s) URL, got {base_url!r}", field="base_url"
-            )
-        self.base_url = str(url).rstrip("/")
+        self.base_url = check_base_url(base_url)
         self.auth = auth
         self.timeout = timeout
         self.max_retries = max_retries
@@ -285,8 +282,8 @@ class Transport:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self._default_headers: dict[str, str] = {"User-Agent": user_agent, "Accept": "*/*"}
-        if default_headers:
-            self._default_headers.update(default_headers)
+        if default_headers is not None:
+            self._default_headers.update(check_headers(default_headers, "default_headers"))
         self._user_session = session
         #: Whether the session this transport creates uses the proxy of HTTP(S)_PROXY/NO_PROXY.
         self.trust_env = trust_env
@@ -525,7 +522,7 @@ class Transport:
         headers = self._base_headers(content_type)
         dynamic = self._dynamic_auth
         if extra_headers:
-            headers = {**headers, **extra_headers}
+            headers = {**headers, **check_headers(extra_headers, "extra_headers")}
         delays = None
         attempt = 0
         reauthorized = False

@@ -22,7 +22,7 @@ import msgspec
 from .._config import env
 from .._exceptions import APIResponseValidationError, ConfigurationError
 from .._models import encode
-from .._validate import optional_str
+from .._validate import header_value, optional_str
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -223,7 +223,9 @@ class SharelyTokenAuth:
 
     async def _exchange(self, transport: Transport) -> str:
         ws = self.workspace_id()
-        self.api_key()  # fail before sending anything
+        # Fail before sending anything (the environment's values are checked here).
+        header_value(self.api_key(), "api_key")
+        header_value(self.organization_id(), "organization_id")
         path = f"/workspaces/{urllib.parse.quote(ws, safe='')}/generate-access-key-token"
         body = _TokenBody(role_id=self._role_id, customer_role_id=self._customer_role_id)
         reset = _EXCHANGING.set(True)

@@ -19,6 +19,8 @@ from .._config import (
 )
 from .._exceptions import ValidationError
 from .._transport import Transport
+from .._validate import base_url as check_base_url
+from .._validate import header_value
 from ._auth import DEFAULT_TOKEN_LIFETIME, REFRESH_MARGIN, SharelyTokenAuth, check_role
 from ._knowledge import KnowledgeResource
 
@@ -86,7 +88,15 @@ class SharelyClient:
                     f"seconds, got {value!r}",
                     field=field,
                 )
-        self.base_url = base_url or env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
+        for secret, name in (
+            (api_key, "api_key"),
+            (workspace_id, "workspace_id"),
+            (organization_id, "organization_id"),
+        ):
+            if secret is not None:
+                header_value(secret, name)
+        default = env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
+        self.base_url = check_base_url(base_url if base_url is not None else default)
         self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
         self._auth = SharelyTokenAuth(
             api_key,
