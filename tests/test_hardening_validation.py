@@ -176,9 +176,7 @@ async def test_lone_surrogates_are_refused(client: FiniClient, fake: FakeFini) -
     with pytest.raises(ValidationError):
         await client.bots.ask_question("q", instruction="be \ud83d brief")
     with pytest.raises(ValidationError):
-        await client.bots.ask_question(
-            "q", message_history=[{"role": "user", "content": "\udfff"}]
-        )
+        await client.bots.ask_question("q", message_history=[{"role": "user", "content": "\udfff"}])
     with pytest.raises(ValidationError):
         await client.bots.ask_question("q", user_attributes={"name": "\ud800"})
     assert nothing_sent(fake)
