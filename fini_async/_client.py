@@ -21,6 +21,8 @@ from ._config import (
 from ._exceptions import ConfigurationError
 from ._ratelimit import RateLimiter, as_rate_limiter
 from ._transport import Transport
+from ._validate import base_url as check_base_url
+from ._validate import header_value
 from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
 from .resources.knowledge import KnowledgeResource
@@ -48,6 +50,7 @@ class BearerAuth:
                 f"no {self._service} API key: pass api_key=... or set the {self._env_name} "
                 "environment variable"
             )
+        header_value(key, "api_key" if self._key else self._env_name)
         return {"Authorization": f"Bearer {key}"}
 
     async def headers(self, transport: Transport) -> Mapping[str, str]:
@@ -70,6 +73,11 @@ class FiniClient:
     all the tasks using this client): a number (a token bucket), or a :class:`RateLimiter` such
     as an adaptive ``TokenBucket`` shared with other clients or a :class:`RedisRateLimiter`
     shared with other processes.
+
+    Like curl and the OpenAI/Anthropic SDKs, the client goes through the proxy that
+    ``HTTPS_PROXY``/``HTTP_PROXY`` (or ``ALL_PROXY``) name unless ``NO_PROXY`` covers the API's
+    host; they are read when the client first connects. ``trust_env=False`` ignores them. Neither
+    applies to a ``session`` you pass in (its own settings do).
     """
 
     def __init__(
@@ -84,8 +92,13 @@ class FiniClient:
         session: aiohttp.ClientSession | None = None,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         rate_limit: float | RateLimiter | None = None,
+        trust_env: bool = True,
     ) -> None:
-        self.base_url = base_url or env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
+        if api_key is not None:
+            header_value(api_key, "api_key")
+        self.base_url = check_base_url(
+            base_url if base_url is not None else env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
+        )
         self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
         self._transport = Transport(
             base_url=self.base_url,
@@ -97,6 +110,7 @@ class FiniClient:
             session=session,
             max_retry_after=max_retry_after,
             rate_limit=as_rate_limiter(rate_limit),
+            trust_env=trust_env,
         )
         self.bots = BotsResource(self, self._transport)
         self.conversations = ConversationsResource(self, self._transport)

@@ -34,9 +34,10 @@ class Timeout:
 
     - ``connect``: establishing a TCP/TLS connection.
     - ``pool``: waiting for a free connection when ``max_connections`` are all in use.
-    - ``read``: waiting for the response (between two reads of a plain response, and for a
-      stream's headers).
-    - ``total``: one whole attempt of a plain request (retries each get their own).
+    - ``read``: waiting for the response (between two reads of a plain response; for a stream,
+      the whole wait for its headers).
+    - ``total``: one whole attempt of a plain request (retries each get their own); for a
+      stream, the wait for its headers (its body is bounded by ``stream_idle`` instead).
     - ``stream_idle``: the longest gap between two chunks of a stream.
 
     Pass one on the client and override it on any call with ``timeout=``. A bare number on a call

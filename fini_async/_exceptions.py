@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+import yarl
 
 __all__ = [
     "APIConnectionError",
@@ -106,7 +107,10 @@ class APIStatusError(APIError):
     ``message`` is readable whatever the body was: a NestJS error object (``message`` as a
     string or a list), Sharely's ``{error, message, details}``, or a body that is not JSON at all
     (an HTML 502 page). ``body`` keeps the decoded JSON body (or the raw text when it was not
-    JSON). ``retry_after`` is the wait in seconds the server asked for, if it did."""
+    JSON). ``retry_after`` is the wait in seconds the server asked for, if it did.
+
+    Redirects are never followed (they would carry the API key or token, and a request body, to
+    another address): a 3xx answer raises this class, its message naming the ``Location``."""
 
     status_code: int
 
@@ -212,7 +216,12 @@ class InternalServerError(APIStatusError):
 
 
 class APIConnectionError(APIError):
-    """No usable response: the connection was refused, reset or closed, DNS or TLS failed."""
+    """No usable response: the connection was refused, reset or closed, DNS or TLS failed, or
+    the peer did not speak HTTP. ``str()`` ends with ``[METHOD URL]`` (also ``method``, ``url``)."""
+
+    def __str__(self) -> str:
+        where = f" [{self.method} {self.url}]" if self.method else ""
+        return f"{self.message}{where}"
 
 
 class APITimeoutError(APIConnectionError):
@@ -284,14 +293,21 @@ def status_error_class(status: int) -> type[APIStatusError]:
     return _STATUS_CLASSES.get(status, APIStatusError)
 
 
-def _text_of(value: Any) -> str | None:
+#: How deep ``_text_of`` looks into an error body for its message (bodies nest a level or two).
+_TEXT_DEPTH = 8
+
+
+def _text_of(value: Any, depth: int = 0) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
+    if depth >= _TEXT_DEPTH:
+        return None
+    depth += 1
     if isinstance(value, list):
-        parts = [p for p in (_text_of(v) for v in value) if p]
+        parts = [p for p in (_text_of(v, depth) for v in value) if p]
         return "; ".join(parts) or None
     if isinstance(value, Mapping):
-        return _text_of(value.get("message")) or _text_of(value.get("error"))
+        return _text_of(value.get("message"), depth) or _text_of(value.get("error"), depth)
     return None
 
 
@@ -300,7 +316,7 @@ def parse_error_body(raw: bytes, status: int) -> tuple[str, Any]:
     body: Any
     try:
         body = msgspec.json.decode(raw) if raw else None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested too deeply to decode
         text = raw.decode("utf-8", "replace")
         body = text
         flat = " ".join(_strip_tags(text).split())
@@ -330,6 +346,39 @@ def _strip_tags(text: str) -> str:
         elif not depth:
             out.append(ch)
     return "".join(out)
+
+
+def redirect_error(
+    status: int,
+    raw: bytes,
+    *,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    request_id: str | None,
+) -> APIStatusError:
+    """The error for a 3xx answer: redirects are not followed, so that credentials and request
+    bodies never go to an address the caller did not choose."""
+    location = headers.get("Location")
+    where = "without a Location"
+    if location:
+        try:
+            # Without userinfo: credentials in a URL are never echoed.
+            target = yarl.URL(url).join(yarl.URL(location)).with_user(None)
+            where = f"to {target}"
+        except ValueError:
+            where = "to an unusable Location"
+    _, body = parse_error_body(raw, status)
+    return APIStatusError(
+        f"the server redirected {where}; redirects are not followed (credentials and request "
+        "bodies are never sent to another address): point base_url at the final address",
+        status_code=status,
+        body=body,
+        request_id=request_id,
+        method=method,
+        url=url,
+        headers=headers,
+    )
 
 
 def make_status_error(

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from ._exceptions import APIResponseValidationError
+from ._exceptions import APIResponseValidationError, ValidationError
 
 __all__ = [
     "Answer",
@@ -125,7 +125,19 @@ def decoder_for(tp: type[T]) -> msgspec.json.Decoder[T]:
 
 
 _encoder = msgspec.json.Encoder()
-encode = _encoder.encode
+_encode = _encoder.encode
+
+
+def encode(value: Any) -> bytes:
+    """A request body as JSON. Text that UTF-8 cannot carry (a lone surrogate) raises
+    :class:`ValidationError`, before anything is sent."""
+    try:
+        return _encode(value)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end] if isinstance(exc.object, str) else "?"
+        raise ValidationError(
+            f"the request holds text that cannot be sent as UTF-8 (a lone surrogate: {bad!a})"
+        ) from None
 
 
 def ms_to_datetime(value: int | float | str | None) -> datetime | None:
@@ -174,12 +186,9 @@ class Lenient(Generic[T]):
             return self._decoder.decode(data)
         except msgspec.ValidationError:
             pass
-        except msgspec.DecodeError as exc:
-            raise APIResponseValidationError(
-                f"the response is not valid JSON: {exc}", body=data, status_code=status
-            ) from None
-        raw = msgspec.json.decode(data)
-        return self.convert(raw, data=data, status=status)
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise not_json(data, status, exc) from None
+        return self.convert(parse_json(data, status=status), data=data, status=status)
 
     def __call__(self, data: bytes, status: int = 200) -> T:
         """``decode`` as a resource verb's ``into``."""
@@ -188,12 +197,28 @@ class Lenient(Generic[T]):
     def convert(self, raw: Any, *, data: bytes = b"", status: int = 200) -> T:
         try:
             return msgspec.convert(_normalise(raw), self._type, str_keys=True)
-        except msgspec.ValidationError as exc:
+        except (msgspec.ValidationError, RecursionError) as exc:
             raise APIResponseValidationError(
                 f"the response does not match {self._type.__name__}: {exc}",
                 body=data,
                 status_code=status,
             ) from None
+
+
+def not_json(data: bytes, status: int, exc: BaseException) -> APIResponseValidationError:
+    """The error for a response body that cannot be decoded: not JSON, or JSON nested too deeply
+    to decode (a ``RecursionError`` is never let out)."""
+    why = "nested too deeply" if isinstance(exc, RecursionError) else f"not valid JSON: {exc}"
+    return APIResponseValidationError(f"the response is {why}", body=data, status_code=status)
+
+
+def parse_json(data: bytes, *, status: int = 200) -> Any:
+    """A response body as plain Python values; :class:`APIResponseValidationError` when it cannot
+    be decoded."""
+    try:
+        return msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise not_json(data, status, exc) from None
 
 
 def _normalise(value: Any, depth: int = 0) -> Any:

@@ -9,24 +9,47 @@ bytes and only hands complete payloads to ``decode``.
 
 A ``data:`` payload that is complete JSON on its own is dispatched at once, so a stream whose
 server never sends blank lines is still delivered token by token.
+
+Work is linear in the input whatever it holds: a ``data:`` line that is not JSON is kept only
+while it may begin a JSON value spanning several lines (it opens a ``{`` or ``[`` that is still
+open), and the lines of such a value are joined and decoded once its brackets close (or, to find
+out early that it never will, each time it doubled in size). An event or a line that grows past
+``max_event_size`` bytes (:data:`MAX_EVENT_SIZE` by default) without ending raises
+:class:`~fini_async.StreamError`: memory stays bounded whatever the server sends.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
-__all__ = ["EventDecoder", "NamedEvent"]
+from ._exceptions import StreamError
+
+__all__ = ["MAX_EVENT_SIZE", "EventDecoder", "NamedEvent"]
 
 logger = logging.getLogger("fini_async.stream")
 
 T = TypeVar("T")
 _BOM = b"\xef\xbb\xbf"
 _DONE = b"[DONE]"
-_JSON_END = frozenset(b'}]"el0123456789')  # last byte of a JSON value: } ] " true/false/null num
+#: The largest event (the data lines of one event, or one line) a stream may send, in bytes:
+#: generous, because a metadata event carries its sources' whole text (a long document's can
+#: weigh tens of MiB), yet a bound on what a broken or hostile server can make a client hold.
+MAX_EVENT_SIZE = 128 * 1024 * 1024
+# A JSON string on one line (a string cannot span lines: a raw newline is invalid inside one),
+# or the unterminated rest of a line after a quote.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?')
+
+
+def _depth(line: bytes) -> int:
+    """How many brackets ``line`` opens (negative: closes), those inside strings not counted."""
+    if b'"' in line:
+        line = _STRING.sub(b"", line)
+    return line.count(b"{") + line.count(b"[") - line.count(b"}") - line.count(b"]")
 
 
 class NamedEvent(Generic[T]):
@@ -63,15 +86,23 @@ class EventDecoder(Generic[T]):
     lines; that is what makes the batch exactly equal to decoding line by line. ``fallback``
     (default ``decode``) is called instead of ``decode`` for a payload ``fast`` refused with a
     ``msgspec.ValidationError``, and must return what ``decode`` would.
+
+    ``max_event_size`` bounds, in bytes, one line and the data of one unfinished event:
+    :meth:`feed` raises :class:`~fini_async.StreamError` past it.
     """
 
     __slots__ = (
+        "_check_at",
         "_decode",
+        "_depth",
         "_event",
         "_fallback",
         "_fast",
+        "_max",
         "_partial",
+        "_partial_size",
         "_pending",
+        "_pending_size",
         "_skip_lf",
         "_started",
         "done",
@@ -85,12 +116,20 @@ class EventDecoder(Generic[T]):
         *,
         fast: msgspec.json.Decoder[Any] | None = None,
         fallback: Callable[[bytes], T] | None = None,
+        max_event_size: int | None = None,
     ) -> None:
         self._decode = decode
         self._fast = fast
         self._fallback = decode if fallback is None else fallback
+        self._max = MAX_EVENT_SIZE if max_event_size is None else max_event_size
         self._partial: list[bytes] = []  # pieces of the current unterminated line
-        self._pending: list[bytes] = []  # data lines of the current event, not yet decodable
+        self._partial_size = 0
+        # Data lines of the current event, not yet decodable: the start of a JSON value that
+        # spans lines. Its first line opens a bracket and they all leave _depth > 0 open.
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._depth = 0
+        self._check_at = 0  # the size at which to check whether the value can still end
         self._event: str | None = None
         self._skip_lf = False
         self._started = False
@@ -125,6 +164,12 @@ class EventDecoder(Generic[T]):
             end = nl if cr < 0 else (cr if nl < 0 else min(nl, cr))
             if end < 0:
                 self._partial.append(chunk)
+                self._partial_size += len(chunk)
+                if self._partial_size > self._max:
+                    self._partial = []
+                    raise StreamError(
+                        f"a stream line grew past {self._max} bytes without ending (max_event_size)"
+                    )
                 return out
             self._partial.append(chunk[:end])
             line = b"".join(self._partial)
@@ -145,6 +190,7 @@ class EventDecoder(Generic[T]):
             tail = last[-1]
             if tail != 10 and tail != 13:
                 self._partial.append(pieces.pop())
+                self._partial_size = len(last)
             elif tail == 13:
                 self._skip_lf = True
             lines = [
@@ -155,6 +201,7 @@ class EventDecoder(Generic[T]):
         end = chunk.rfind(b"\n") + 1
         if end < len(chunk):
             self._partial.append(chunk[end:])
+            self._partial_size = len(chunk) - end
             if not end:
                 return out
             chunk = chunk[:end]
@@ -317,41 +364,76 @@ class EventDecoder(Generic[T]):
             try:
                 item = self._decode(value)
             except msgspec.DecodeError:
-                pending.append(value)
+                self._begin(value)
                 return
             out.append(item if self._event is None else NamedEvent(self._event, item))
             self._event = None
             return
+        if value == _DONE:
+            self._drop(pending)
+            self._clear()
+            self.done = True
+            return
         pending.append(value)
-        stripped = value.rstrip()
-        if stripped and stripped[-1] in _JSON_END:
+        depth = self._depth = self._depth + _depth(value)
+        size = self._pending_size = self._pending_size + len(value) + 1
+        if depth <= 0 or size >= self._check_at:
+            # Its brackets closed (the value should be complete), or it doubled since the last
+            # check: one decode of the whole, linear overall.
             try:
                 item = self._decode(b"\n".join(pending))
-            except msgspec.DecodeError:
-                pass
+            except msgspec.DecodeError as exc:
+                # Truncated: it may still end. Anything else: it never will (its brackets closed
+                # on something that is not JSON, or what is there already is not JSON).
+                hopeless = depth <= 0 or "truncated" not in str(exc)
             else:
-                pending.clear()
+                self._clear()
                 out.append(item if self._event is None else NamedEvent(self._event, item))
                 self._event = None
                 return
+            self._check_at = 2 * size
+        else:
+            hopeless = False
         # Maybe the earlier lines were junk and this line stands alone.
-        if value == _DONE:
-            self._drop(pending[:-1])
-            pending.clear()
-            self.done = True
-            return
         try:
             item = self._decode(value)
         except msgspec.DecodeError:
+            if hopeless:
+                self._drop(pending[:-1])
+                self._clear()
+                self._begin(value)  # it may begin a value of its own
+            elif size > self._max:
+                self._clear()
+                raise StreamError(
+                    f"a stream event grew past {self._max} bytes without ending (max_event_size)"
+                ) from None
             return
         self._drop(pending[:-1])
-        pending.clear()
+        self._clear()
         out.append(item if self._event is None else NamedEvent(self._event, item))
         self._event = None
 
+    def _begin(self, value: bytes) -> None:
+        """``value``, alone, is not JSON: keep it if it may begin a value spanning lines (it opens
+        a bracket that stays open), else drop it."""
+        if value.lstrip()[:1] in (b"{", b"[") and len(value) <= self._max:
+            depth = _depth(value)
+            if depth > 0:
+                self._pending.append(value)
+                self._depth = depth
+                self._pending_size = len(value)
+                self._check_at = 2 * len(value) + 64
+                return
+        if value.strip():
+            self._drop([value])
+
+    def _clear(self) -> None:
+        self._pending = []
+        self._pending_size = self._depth = self._check_at = 0
+
     def _dispatch(self, out: list[T | NamedEvent[T]], *, final: bool) -> None:
         pending = self._pending
-        self._pending = []
+        self._clear()
         try:
             item = self._decode(b"\n".join(pending))
         except msgspec.DecodeError:

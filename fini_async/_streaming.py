@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import operator
 import sys
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, cast
@@ -30,6 +31,7 @@ from ._models import (
     Source,
     StreamEvent,
     UnknownEvent,
+    parse_json,
 )
 from ._sse import EventDecoder, NamedEvent
 from ._transport import StreamResponse, request_id_of
@@ -84,7 +86,15 @@ def decode_payload(data: bytes) -> _Item:
 
 
 def _decode_not_delta(data: bytes) -> _Item:
-    """``decode_payload`` for a payload the delta decoder refused (valid JSON or not)."""
+    """``decode_payload`` for a payload the delta decoder refused (valid JSON or not). JSON nested
+    too deeply to decode counts as not JSON (skipped like any other such line)."""
+    try:
+        return _decode_other(data)
+    except RecursionError:
+        raise msgspec.DecodeError("JSON nested too deeply") from None
+
+
+def _decode_other(data: bytes) -> _Item:
     try:
         c = _chunk_decoder.decode(data)
     except msgspec.ValidationError:
@@ -474,7 +484,7 @@ class AnswerStream:
             function_call=answer.function_call,
             conversation_id=answer.conversation_id,
             language=answer.language,
-            raw=msgspec.json.decode(body) if body else {},
+            raw=parse_json(body, status=resp.status) if body else {},
         )
         self._items.append(meta)
         if answer.answer:
@@ -491,7 +501,7 @@ class AnswerStream:
         if loop.time() >= due:
             resp.raw.content.set_exception(_IdleTimeout())
         else:
-            self._watchdog = loop.call_at(due, self._check_idle)
+            self._watchdog = loop.call_at(due, _check_idle, weakref.ref(self))
 
     def _finish_ok(self) -> None:
         self._finished = True
@@ -509,8 +519,10 @@ class AnswerStream:
             if not chunk and not content.is_eof():
                 if self._watchdog is None and self._idle is not None:
                     # Only a read that waits needs the watchdog (a timer per stream otherwise).
+                    # A weak reference: a pending timer must not keep a dropped stream alive
+                    # (its collection is what frees its connection slot).
                     self._watchdog = asyncio.get_running_loop().call_at(
-                        self._last_read + self._idle, self._check_idle
+                        self._last_read + self._idle, _check_idle, weakref.ref(self)
                     )
                 chunk = await content.readany()
         except BaseException as exc:
@@ -522,12 +534,17 @@ class AnswerStream:
         if self._idle is not None:
             self._last_read = asyncio.get_running_loop().time()
         decoder = self._decoder
+        try:
+            new = decoder.feed(chunk) if chunk else decoder.flush()
+        except StreamError as exc:  # an event past the decoder's max_event_size
+            self._close()
+            raise StreamError(
+                exc.message, text=self.text_so_far, method=resp.method, url=resp.url
+            ) from None
         if chunk:
-            new = decoder.feed(chunk)
             if decoder.done:
                 await self._drain(resp)
         else:
-            new = decoder.flush()
             self._close(release=True)
         if new:
             # _fill runs only once everything buffered was delivered.
@@ -617,6 +634,13 @@ class AnswerStream:
 
 
 _text_of = operator.attrgetter("text")
+
+
+def _check_idle(ref: weakref.ref[AnswerStream]) -> None:
+    """The idle watchdog's timer callback, holding its stream weakly."""
+    stream = ref()
+    if stream is not None:
+        stream._check_idle()
 
 
 def _raw_of(item: Any) -> Any:

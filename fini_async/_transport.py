@@ -8,8 +8,12 @@ streaming response) and raises the typed errors of ``_exceptions``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import os
+import socket
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -35,6 +39,7 @@ from ._exceptions import (
     ClientStateError,
     ValidationError,
     make_status_error,
+    redirect_error,
 )
 from ._logging import logger, setup_from_env
 from ._ratelimit import RateLimiter, TokenBucket
@@ -44,6 +49,8 @@ from ._retry import (
     backoff_delays,
     parse_retry_after,
 )
+from ._validate import base_url as check_base_url
+from ._validate import headers as check_headers
 
 __all__ = ["AttemptHook", "Auth", "Response", "StreamResponse", "Transport", "attempt_hook"]
 
@@ -113,7 +120,9 @@ class Response:
 
 class StreamResponse:
     """An open streaming response. Its owner must call :meth:`close` (or :meth:`release` once the
-    body was read to the end). Closing early drops the connection, never returning it half-read."""
+    body was read to the end). Closing early drops the connection, never returning it half-read.
+    One garbage-collected without either (its stream was dropped un-closed) is closed then, so
+    that its connection slot is not lost for the client's lifetime."""
 
     __slots__ = ("_closed", "_on_close", "method", "raw", "timeout", "url")
 
@@ -161,6 +170,74 @@ class StreamResponse:
                 self.raw.close()
             self._on_close()
 
+    def __del__(self) -> None:
+        # Synchronous work only (no coroutine can run here): drop the connection and give the
+        # slot back. Nothing may escape a finalizer; a loop already closed has nothing to free.
+        if not self._closed:
+            self._closed = True
+            try:
+                self.raw.close()
+            except Exception:
+                pass
+            try:
+                self._on_close()
+            except Exception:
+                pass
+
+
+def env_proxy(url: yarl.URL) -> tuple[yarl.URL | None, dict[str, str] | None]:
+    """The proxy the environment sets for ``url`` (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``,
+    any case, unless ``NO_PROXY`` covers its host), with the credentials in the proxy's URL.
+
+    Resolved once per client, for its base URL, rather than through aiohttp's ``trust_env``:
+    that one looks the environment (and ``~/.netrc``) up again in a worker thread for every
+    request, and a netrc entry for the API's host would clash with our Authorization header."""
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy or (url.host and urllib.request.proxy_bypass(url.host)):
+        return None, None
+    if "://" not in proxy:
+        proxy = "http://" + proxy  # "host:port", as curl accepts it
+    purl = yarl.URL(proxy)
+    if purl.user is None:
+        return purl, None
+    # What aiohttp's (deprecated) proxy_auth would send.
+    pair = f"{purl.user}:{purl.password or ''}".encode()
+    headers = {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+    return purl.with_user(None), headers
+
+
+def _host_port(url: yarl.URL) -> str:
+    host = url.host or ""
+    return f"[{host}]:{url.port}" if ":" in host else f"{host}:{url.port}"
+
+
+def _connect_failure(exc: aiohttp.ClientConnectorError) -> str:
+    """aiohttp's "Cannot connect to host h:p ssl:default [...]" as one plain sentence."""
+    host = exc.host
+    where = f"[{host}]:{exc.port}" if ":" in host else f"{host}:{exc.port}"
+    error = exc.os_error
+    if isinstance(error, socket.gaierror):
+        return f"could not resolve the host name {host!r} ({error.strerror or error})"
+    code = error.errno
+    if code and code > 0:  # "Connection refused" -> "connection refused"
+        reason = os.strerror(code)
+        reason = reason[:1].lower() + reason[1:]
+    else:
+        reason = error.strerror or str(error) or type(error).__name__
+    return f"could not connect to {where}: {reason}"
+
+
+def _headers_deadline(to: Timeout) -> tuple[float, str] | None:
+    """How long a stream may take to send its headers, and which timeout that is: the smaller of
+    ``total`` and ``read`` (None: no limit)."""
+    total, read = to.total, to.read
+    if total is not None and (read is None or total <= read):
+        return total, "total"
+    if read is not None:
+        return read, "read"
+    return None
+
 
 class _Attempt(Exception):
     """Internal: one attempt failed; ``retry`` says whether another attempt is allowed."""
@@ -190,17 +267,13 @@ class Transport:
         backoff_max: float = DEFAULT_BACKOFF_MAX,
         user_agent: str = USER_AGENT,
         rate_limit: float | RateLimiter | None = None,
+        trust_env: bool = True,
     ) -> None:
         if max_retries < 0:
             raise ValidationError("max_retries must be >= 0", field="max_retries")
         if max_connections < 1:
             raise ValidationError("max_connections must be >= 1", field="max_connections")
-        url = yarl.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValidationError(
-                f"base_url must be an absolute http(s) URL, got {base_url!r}", field="base_url"
-            )
-        self.base_url = str(url).rstrip("/")
+        self.base_url = check_base_url(base_url)
         self.auth = auth
         self.timeout = timeout
         self.max_retries = max_retries
@@ -209,9 +282,13 @@ class Transport:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self._default_headers: dict[str, str] = {"User-Agent": user_agent, "Accept": "*/*"}
-        if default_headers:
-            self._default_headers.update(default_headers)
+        if default_headers is not None:
+            self._default_headers.update(check_headers(default_headers, "default_headers"))
         self._user_session = session
+        #: Whether the session this transport creates uses the proxy of HTTP(S)_PROXY/NO_PROXY.
+        self.trust_env = trust_env
+        self._proxy: yarl.URL | None = None
+        self._proxy_headers: dict[str, str] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._limiter: anyio.CapacityLimiter | None = None
@@ -265,10 +342,22 @@ class Transport:
             # No skip_auto_headers: every request carries our User-Agent, so aiohttp never adds
             # its own, and a session with skip_auto_headers sorts and copies them per request.
             session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+            if self.trust_env:
+                self._use_proxy(*env_proxy(yarl.URL(self.base_url)))
         self._limiter = anyio.CapacityLimiter(self.max_connections)
         self._loop = loop
         self._session = session
         return session
+
+    def _use_proxy(self, proxy: yarl.URL | None, headers: dict[str, str] | None) -> None:
+        self._proxy = proxy
+        if headers and not self.base_url.startswith("https:"):
+            # Plain HTTP goes to the proxy as is: its credentials ride on each request (aiohttp
+            # sends proxy_headers only on the CONNECT of a tunnel, that is, for HTTPS).
+            self._default_headers.update(headers)
+            self._headers_cache = None
+        else:
+            self._proxy_headers = headers
 
     async def aclose(self) -> None:
         """Close the session this client created (a caller's own session is left open)."""
@@ -432,7 +521,7 @@ class Transport:
         headers = self._base_headers(content_type)
         dynamic = self._dynamic_auth
         if extra_headers:
-            headers = {**headers, **extra_headers}
+            headers = {**headers, **check_headers(extra_headers, "extra_headers")}
         delays = None
         attempt = 0
         reauthorized = False
@@ -528,18 +617,31 @@ class Transport:
                 raise _Attempt(exc, retry=True) from None
         handed_over = False
         resp: aiohttp.ClientResponse | None = None
+        deadline: tuple[float, str] | None = None
         try:
-            resp = await session.request(
+            pending = session.request(
                 method,
                 url,
                 data=body,
                 params=params,
                 headers=headers,
                 timeout=self._aiohttp_timeout(to, stream),
-                allow_redirects=True,
+                proxy=self._proxy,
+                proxy_headers=self._proxy_headers,
+                # Never followed: a redirect would carry the credentials (Sharely's x-api-key,
+                # a bearer token, custom auth headers) and a POST body to wherever it points.
+                allow_redirects=False,
             )
+            if stream and (deadline := _headers_deadline(to)) is not None:
+                # aiohttp's total would also cut the body, and its read timer restarts at every
+                # byte: bound the time to the headers ourselves (a trickling server included).
+                with anyio.fail_after(deadline[0]):
+                    resp = await pending
+                deadline = None
+            else:
+                resp = await pending
             status = resp.status
-            if status < 400:
+            if status < 300:
                 if stream:
                     handed_over = True
                     return StreamResponse(resp, lambda: self._release(token), method, surl, to)
@@ -547,6 +649,18 @@ class Transport:
                 return Response(status, resp.headers, data)
             raw = await resp.read()
             hdrs = resp.headers
+            if status < 400:
+                raise _Attempt(
+                    redirect_error(
+                        status,
+                        raw,
+                        method=method,
+                        url=surl,
+                        headers=hdrs,
+                        request_id=request_id_of(hdrs),
+                    ),
+                    retry=False,
+                )
             retry_after = parse_retry_after(hdrs)
             err = make_status_error(
                 status,
@@ -582,19 +696,33 @@ class Transport:
             ) from None
         except aiohttp.ClientConnectorError as exc:
             raise _Attempt(
-                APIConnectionError(f"could not connect: {exc}", method=method, url=surl),
+                APIConnectionError(_connect_failure(exc), method=method, url=surl),
                 retry=True,
             ) from None
-        except (aiohttp.SocketTimeoutError, asyncio.TimeoutError):
-            kind = "read" if resp is not None or to.total is None else "total"
-            limit = to.read if kind == "read" else to.total
+        except aiohttp.ClientResponseError:
+            # Raised while reading the status line and headers (a parse failure, reported by
+            # aiohttp as a bogus "400"): whatever answered is not an HTTP server.
             raise _Attempt(
-                APITimeoutError(
-                    f"no response within the {kind} timeout ({limit}s)",
-                    kind=kind,
+                APIConnectionError(
+                    f"the server at {_host_port(url)} did not answer with HTTP",
                     method=method,
                     url=surl,
                 ),
+                retry=idempotent,
+            ) from None
+        except (aiohttp.SocketTimeoutError, asyncio.TimeoutError, TimeoutError) as exc:
+            if deadline is not None and not isinstance(exc, aiohttp.SocketTimeoutError):
+                # The stream's headers did not arrive in time.
+                kind = deadline[1]
+                text = f"no response headers within the {kind} timeout ({deadline[0]}s)"
+            else:
+                # aiohttp's read timer raises SocketTimeoutError; its total, a bare TimeoutError.
+                socket = isinstance(exc, aiohttp.SocketTimeoutError) or to.total is None
+                kind = "read" if socket else "total"
+                limit = to.read if socket else to.total
+                text = f"no response within the {kind} timeout ({limit}s)"
+            raise _Attempt(
+                APITimeoutError(text, kind=kind, method=method, url=surl),
                 retry=idempotent,
             ) from None
         except (aiohttp.ClientError, OSError) as exc:

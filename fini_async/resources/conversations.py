@@ -26,7 +26,7 @@ from .._exceptions import (
     BulkDeleteError,
     ValidationError,
 )
-from .._models import Lenient, encode, ms_to_datetime
+from .._models import Lenient, encode, ms_to_datetime, parse_json
 from .._pagination import AsyncPaginator, Page
 from .._validate import mapping, non_empty_str, one_of, uuid_str
 from ._base import Resource, ignore_body
@@ -206,7 +206,7 @@ def _decode_events(content: bytes, status: int) -> list[Event]:
     head = content.lstrip()[:1]
     if head != b"{":
         return _events.decode(content, status=status)
-    raw = msgspec.json.decode(content)
+    raw = parse_json(content, status=status)
     if isinstance(raw, dict) and ("events" in raw or "data" in raw):
         wrapped = _events_wrapped.convert(raw, data=content, status=status)
         return wrapped.events or wrapped.data or []
@@ -216,21 +216,16 @@ def _decode_events(content: bytes, status: int) -> list[Event]:
 def _decode_list(content: bytes, status: int) -> _ListResponse:
     try:
         return _list_fast.decode(content)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         pass
-    try:
-        raw = msgspec.json.decode(content)
-    except msgspec.DecodeError as exc:
-        raise APIResponseValidationError(
-            f"the response is not valid JSON: {exc}", body=content, status_code=status
-        ) from None
+    raw = parse_json(content, status=status)
     if isinstance(raw, list):  # a bare list: one page, nothing after it
         raw = {"conversations": raw, "hasMore": False}
     return _list.convert(raw, data=content, status=status)
 
 
 def _decode_conversation(content: bytes, status: int) -> Conversation:
-    raw = msgspec.json.decode(content) if content.lstrip()[:1] == b"{" else None
+    raw = parse_json(content, status=status) if content.lstrip()[:1] == b"{" else None
     if isinstance(raw, dict) and "id" not in raw:
         for key in _WRAPPER_KEYS:
             inner = raw.get(key)

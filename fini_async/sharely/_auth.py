@@ -22,7 +22,7 @@ import msgspec
 from .._config import env
 from .._exceptions import APIResponseValidationError, ConfigurationError
 from .._models import encode
-from .._validate import optional_str
+from .._validate import header_value, optional_str
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -63,7 +63,7 @@ def _token_of(data: bytes) -> str | None:
     ``accessToken``/``access_token``, a ``data`` wrapper, or a bare JSON string."""
     try:
         raw: Any = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     if isinstance(raw, str):
         return raw.strip() or None
@@ -84,7 +84,7 @@ def _claims(token: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         return _claims_decoder.decode(raw)
-    except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
+    except (ValueError, msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return {}
 
 
@@ -223,7 +223,9 @@ class SharelyTokenAuth:
 
     async def _exchange(self, transport: Transport) -> str:
         ws = self.workspace_id()
-        self.api_key()  # fail before sending anything
+        # Fail before sending anything (the environment's values are checked here).
+        header_value(self.api_key(), "api_key")
+        header_value(self.organization_id(), "organization_id")
         path = f"/workspaces/{urllib.parse.quote(ws, safe='')}/generate-access-key-token"
         body = _TokenBody(role_id=self._role_id, customer_role_id=self._customer_role_id)
         reset = _EXCHANGING.set(True)

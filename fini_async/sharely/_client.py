@@ -19,6 +19,8 @@ from .._config import (
 )
 from .._exceptions import ValidationError
 from .._transport import Transport
+from .._validate import base_url as check_base_url
+from .._validate import header_value
 from ._auth import DEFAULT_TOKEN_LIFETIME, REFRESH_MARGIN, SharelyTokenAuth, check_role
 from ._knowledge import KnowledgeResource
 
@@ -47,6 +49,8 @@ class SharelyClient:
     requests start at once), the token is refreshed a minute before it expires and exchanged once
     more if a request comes back 401. Nothing is opened in the constructor: the aiohttp session is
     created inside the running loop on first use. Use ``async with`` or ``await client.aclose()``.
+    ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` are honoured as by :class:`~fini_async.FiniClient`
+    (``trust_env=False`` ignores them).
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class SharelyClient:
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
         token_refresh_margin: float = REFRESH_MARGIN,
+        trust_env: bool = True,
     ) -> None:
         check_role(role_id, customer_role_id)
         for value, field, zero_ok in (
@@ -83,7 +88,15 @@ class SharelyClient:
                     f"seconds, got {value!r}",
                     field=field,
                 )
-        self.base_url = base_url or env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
+        for secret, name in (
+            (api_key, "api_key"),
+            (workspace_id, "workspace_id"),
+            (organization_id, "organization_id"),
+        ):
+            if secret is not None:
+                header_value(secret, name)
+        default = env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
+        self.base_url = check_base_url(base_url if base_url is not None else default)
         self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
         self._auth = SharelyTokenAuth(
             api_key,
@@ -103,6 +116,7 @@ class SharelyClient:
             default_headers=default_headers,
             session=session,
             max_retry_after=max_retry_after,
+            trust_env=trust_env,
         )
         self.knowledge = KnowledgeResource(self, self._transport)
 

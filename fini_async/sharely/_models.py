@@ -16,7 +16,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .._exceptions import APIResponseValidationError
-from .._models import Lenient, ms_to_datetime
+from .._models import Lenient, ms_to_datetime, parse_json
 from .._pagination import OffsetPage, OffsetPaginator
 
 __all__ = [
@@ -314,9 +314,11 @@ def decode_jobs(data: bytes, status: int = 200) -> list[BackgroundJob]:
     single object, tolerated). Entries without an id are skipped."""
     try:
         raw = _jobs_any.decode(data) if data.strip() else []
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
         raise APIResponseValidationError(
-            f"the background-jobs response is not JSON: {exc}", body=data, status_code=status
+            f"the background-jobs response is not JSON: {exc or 'nested too deeply'}",
+            body=data,
+            status_code=status,
         ) from None
     entries: Any = raw
     if isinstance(raw, dict):
@@ -370,17 +372,11 @@ _deleted = Lenient(DeletedKnowledge)
 _updated = Lenient(UpdatedMetadata)
 _knowledge = Lenient(Knowledge)
 _knowledge_list = Lenient(list[Knowledge])
-_any = msgspec.json.Decoder(Any)
 
 
 def decode_any(data: bytes, status: int) -> Any:
     """Any JSON value; APIResponseValidationError when the body is not JSON."""
-    try:
-        return _any.decode(data)
-    except msgspec.DecodeError as exc:
-        raise APIResponseValidationError(
-            f"the response is not valid JSON: {exc}", body=data, status_code=status
-        ) from None
+    return parse_json(data, status=status)
 
 
 def decode_knowledge(data: bytes, status: int) -> Knowledge:
