@@ -5,6 +5,8 @@ loopback sockets. The emulator fixtures are the ones the package ships to its us
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from fini_async import FiniClient, SharelyClient
@@ -18,6 +20,15 @@ def pytest_configure(config: pytest.Config) -> None:
         from fini_async.testing import pytest_plugin
 
         config.pluginmanager.register(pytest_plugin, "fini_async")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_of_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients honour HTTP(S)_PROXY; the emulator is on loopback, so a proxy set on the machine
+    running the tests (a CI runner's, say) must not carry their calls. Proxy tests set their own."""
+    for name in list(os.environ):
+        if name.lower() in {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ async def test_http_proxy_is_used(
     proxy: Proxy, fake: FakeFini, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
-    async with fake.client() as client:
+    async with fake.client(trust_env=True) as client:
         answer = await client.bots.ask_question("q")
     assert answer.answer == "via proxy"
     [(method, url, headers)] = proxy.seen
@@ -60,7 +60,7 @@ async def test_proxy_credentials_go_to_the_proxy_only(
     proxy: Proxy, fake: FakeFini, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("http_proxy", proxy.url.replace("http://", "http://me:pw@"))
-    async with fake.client() as client:
+    async with fake.client(trust_env=True) as client:
         await client.bots.ask_question("q")
         assert "pw" not in repr(client)
     [(_, _, headers)] = proxy.seen
@@ -73,7 +73,7 @@ async def test_no_proxy_is_honoured(
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", no_proxy)
-    async with fake.client() as client:
+    async with fake.client(trust_env=True) as client:
         answer = await client.bots.ask_question("q")
     assert answer.answer != "via proxy"
     assert proxy.seen == []
@@ -107,3 +107,18 @@ async def test_sharely_client_honours_the_proxy_and_its_opt_out(
         assert paths[0] == f"/workspaces/{fake.workspace_id}/generate-access-key-token"
     else:
         assert paths == []
+
+
+async def test_emulator_clients_never_take_the_machines_proxy(
+    proxy: Proxy, fake: FakeFini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator is on this machine: its clients ignore a proxy the environment names (a user's
+    test suite on a runner with HTTP_PROXY set still reaches it)."""
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    async with fake.client() as client:
+        answer = await client.bots.ask_question("How do I upgrade?")
+    async with FakeSharely() as sfake, sfake.client() as sharely:
+        await sharely.knowledge.list()
+    assert answer.answer != "via proxy"
+    assert proxy.seen == []
+    assert fake.calls["ask-question"] == 1

@@ -98,9 +98,11 @@ class FakeFini(EmulatorServer):
         self.route_scopes[name] = scope
 
     def client(self, api_key: str = WRITE_KEY, **kwargs: Any) -> FiniClient:
-        """A FiniClient pointed at this emulator (fast retries unless told otherwise)."""
+        """A FiniClient pointed at this emulator (fast retries unless told otherwise). It never
+        goes through a proxy the environment names: the emulator is on this machine."""
         from .._client import FiniClient
 
+        kwargs.setdefault("trust_env", False)
         client = FiniClient(api_key=api_key, base_url=self.url, **kwargs)
         transport = client._transport
         if "backoff_initial" not in kwargs:

@@ -158,9 +158,11 @@ class FakeSharely(EmulatorServer):
     # -- helpers for tests ---------------------------------------------------------------------
 
     def client(self, api_key: str | None = None, **kwargs: Any) -> SharelyClient:
-        """A SharelyClient pointed at this emulator (fast retry backoff unless told otherwise)."""
+        """A SharelyClient pointed at this emulator (fast retry backoff unless told otherwise). It
+        never goes through a proxy the environment names: the emulator is on this machine."""
         from ..sharely import SharelyClient
 
+        kwargs.setdefault("trust_env", False)
         kwargs.setdefault("workspace_id", self.workspace_id)
         kwargs.setdefault("organization_id", self.organization_id)
         client = SharelyClient(api_key or self.api_key, base_url=self.url, **kwargs)
