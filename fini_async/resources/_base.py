@@ -9,7 +9,7 @@ transport and decodes the response with ``into``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
 import msgspec
 
@@ -17,10 +17,12 @@ from .._exceptions import ValidationError
 from .._models import encode
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .._config import TimeoutTypes
     from .._transport import Response, Transport
 
-__all__ = ["Into", "Resource", "ignore_body", "raw_body"]
+__all__ = ["CallOptions", "Into", "Resource", "ignore_body", "raw_body"]
 
 T = TypeVar("T")
 ClientT = TypeVar("ClientT")
@@ -30,6 +32,17 @@ ClientT = TypeVar("ClientT")
 Into = Callable[[bytes, int], T]
 
 _JSON = "application/json"
+
+
+class CallOptions(TypedDict, total=False):
+    """What every verb takes besides the path, ``into`` and (for writes) ``idempotent``: a JSON
+    ``body``, query ``params`` and the per-call request options."""
+
+    body: object
+    params: Mapping[str, str] | None
+    timeout: TimeoutTypes
+    max_retries: int | None
+    extra_headers: Mapping[str, str] | None
 
 
 def ignore_body(content: bytes, status: int) -> None:
@@ -100,144 +113,52 @@ class Resource(Generic[ClientT]):
         path: str,
         *,
         into: Into[T],
+        idempotent: bool,
         body: object = None,
         params: Mapping[str, str] | None = None,
-        idempotent: bool,
         timeout: TimeoutTypes = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> T:
-        resp = await self._send(
+        """Send one request with a JSON ``body`` (or none) and decode the answer with ``into``."""
+        resp = await self._transport.request(
             method,
             path,
-            body=body,
+            content=None if body is None else _encode_body(body),
+            content_type=None if body is None else _JSON,
             params=params,
-            idempotent=idempotent,
+            extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
-            extra_headers=extra_headers,
+            idempotent=idempotent,
         )
         return into(resp.content, resp.status)
 
-    async def _get(
-        self,
-        path: str,
-        *,
-        into: Into[T],
-        params: Mapping[str, str] | None = None,
-        timeout: TimeoutTypes = None,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> T:
-        """GET ``path`` and decode the answer (a read: always safe to repeat)."""
-        return await self._call(
-            "GET",
-            path,
-            into=into,
-            params=params,
-            idempotent=True,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-        )
+    async def _get(self, path: str, *, into: Into[T], **opts: Unpack[CallOptions]) -> T:
+        """GET ``path`` (a read: always safe to repeat)."""
+        return await self._call("GET", path, into=into, idempotent=True, **opts)
 
     async def _post(
-        self,
-        path: str,
-        *,
-        into: Into[T],
-        idempotent: bool,
-        body: object = None,
-        params: Mapping[str, str] | None = None,
-        timeout: TimeoutTypes = None,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, path: str, *, into: Into[T], idempotent: bool, **opts: Unpack[CallOptions]
     ) -> T:
-        """POST ``body``; ``idempotent`` is said at every call site (a POST often creates)."""
-        return await self._call(
-            "POST",
-            path,
-            into=into,
-            body=body,
-            params=params,
-            idempotent=idempotent,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-        )
+        """POST; ``idempotent`` is said at every call site (a POST often creates)."""
+        return await self._call("POST", path, into=into, idempotent=idempotent, **opts)
 
     async def _put(
-        self,
-        path: str,
-        *,
-        into: Into[T],
-        body: object = None,
-        params: Mapping[str, str] | None = None,
-        idempotent: bool = True,
-        timeout: TimeoutTypes = None,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, path: str, *, into: Into[T], idempotent: bool = True, **opts: Unpack[CallOptions]
     ) -> T:
-        """PUT ``body`` (a full replacement: safe to repeat unless the route says otherwise)."""
-        return await self._call(
-            "PUT",
-            path,
-            into=into,
-            body=body,
-            params=params,
-            idempotent=idempotent,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-        )
+        """PUT (a full replacement: safe to repeat unless the route says otherwise)."""
+        return await self._call("PUT", path, into=into, idempotent=idempotent, **opts)
 
     async def _patch(
-        self,
-        path: str,
-        *,
-        into: Into[T],
-        body: object = None,
-        params: Mapping[str, str] | None = None,
-        idempotent: bool = False,
-        timeout: TimeoutTypes = None,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, path: str, *, into: Into[T], idempotent: bool = False, **opts: Unpack[CallOptions]
     ) -> T:
-        """PATCH ``body`` (not assumed safe to repeat)."""
-        return await self._call(
-            "PATCH",
-            path,
-            into=into,
-            body=body,
-            params=params,
-            idempotent=idempotent,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-        )
+        """PATCH (not assumed safe to repeat)."""
+        return await self._call("PATCH", path, into=into, idempotent=idempotent, **opts)
 
     async def _delete(
-        self,
-        path: str,
-        *,
-        into: Into[T],
-        body: object = None,
-        params: Mapping[str, str] | None = None,
-        idempotent: bool = False,
-        timeout: TimeoutTypes = None,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, path: str, *, into: Into[T], idempotent: bool = False, **opts: Unpack[CallOptions]
     ) -> T:
-        """DELETE ``path`` (some routes take a JSON body). Not repeated by default: a repeat of
-        a processed delete answers as for an unknown id."""
-        return await self._call(
-            "DELETE",
-            path,
-            into=into,
-            body=body,
-            params=params,
-            idempotent=idempotent,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-        )
+        """DELETE (some routes take a JSON body). Not repeated by default: a repeat of a processed
+        delete answers as for an unknown id."""
+        return await self._call("DELETE", path, into=into, idempotent=idempotent, **opts)
