@@ -1,5 +1,6 @@
-"""``sharely.knowledge``: create (text, URL, link, file upload), get, list, delete, metadata, and
-waiting for background processing (uploads and Temporal background jobs)."""
+"""``sharely.knowledge``: create (text, URL, link, file upload), get, list, delete (with children),
+metadata and reserved fields, an item's roles, search, and waiting for background processing
+(uploads and Temporal background jobs)."""
 
 from __future__ import annotations
 

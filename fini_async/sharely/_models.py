@@ -21,16 +21,29 @@ from .._pagination import OffsetPage, OffsetPaginator
 
 __all__ = [
     "TEMPORAL_STATUS_CODES",
+    "Accepted",
     "BackgroundJob",
+    "Category",
     "CreatedKnowledge",
+    "CreatedRole",
     "DeletedKnowledge",
     "Knowledge",
     "KnowledgeList",
     "KnowledgePage",
     "KnowledgeRef",
+    "RagAnswer",
+    "RagChunk",
+    "Role",
+    "SearchResult",
+    "Space",
+    "Taxonomy",
+    "TaxonomyLanguage",
     "UpdatedMetadata",
     "UploadFileMetadata",
     "UploadedFile",
+    "UserSpace",
+    "Workspace",
+    "WorkspaceSettings",
     "classify_job_status",
     "normalise_job_status",
 ]
@@ -88,7 +101,8 @@ class UploadedFile(msgspec.Struct, rename="camel"):
 
 
 class Knowledge(msgspec.Struct, rename="camel"):
-    """One knowledge item. ``type`` is FILE, URL, LINK, STRING, WEBSITE, ... (an open set)."""
+    """One knowledge item. ``type`` is FILE, URL, LINK, TEXT, WEBSITE, ... (an open set; the list
+    and get routes say TEXT for what create and the category route call STRING)."""
 
     id: str = ""
     workspace_id: str | None = None
@@ -326,8 +340,8 @@ class UserSpace(msgspec.Struct, rename="camel"):
 
 
 class Space(msgspec.Struct, rename="camel"):
-    """A user's space (``sharely.spaces.get``); the route's fields are not documented, so
-    anything beyond these is in ``raw``-less tolerance: unknown keys are ignored."""
+    """A user's space (``sharely.spaces.get``). The vendor does not document this answer's
+    fields: these are the likely ones, each optional, and unknown keys are ignored."""
 
     id: str = ""
     user_id: str | None = None
