@@ -22,7 +22,12 @@ from .._transport import Transport
 from .._validate import base_url as check_base_url
 from .._validate import header_value
 from ._auth import DEFAULT_TOKEN_LIFETIME, REFRESH_MARGIN, SharelyTokenAuth, check_role
+from ._categories import CategoriesResource
 from ._knowledge import KnowledgeResource
+from ._roles import RolesResource
+from ._spaces import SpacesResource
+from ._taxonomies import TaxonomiesResource
+from ._workspace import WorkspaceResource
 
 __all__ = ["DEFAULT_SHARELY_BASE_URL", "SharelyClient"]
 
@@ -119,6 +124,11 @@ class SharelyClient:
             trust_env=trust_env,
         )
         self.knowledge = KnowledgeResource(self, self._transport)
+        self.workspace = WorkspaceResource(self, self._transport)
+        self.roles = RolesResource(self, self._transport)
+        self.categories = CategoriesResource(self, self._transport)
+        self.taxonomies = TaxonomiesResource(self, self._transport)
+        self.spaces = SpacesResource(self, self._transport)
 
     def __repr__(self) -> str:
         return f"SharelyClient(base_url={self.base_url!r})"

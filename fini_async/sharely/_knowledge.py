@@ -1,5 +1,6 @@
-"""``sharely.knowledge``: create (text, URL, link, file upload), get, list, delete, metadata, and
-waiting for background processing (uploads and Temporal background jobs)."""
+"""``sharely.knowledge``: create (text, URL, link, file upload), get, list, delete (with children),
+metadata and reserved fields, an item's roles, search, and waiting for background processing
+(uploads and Temporal background jobs)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ from .._validate import (
     path_segment,
     str_list,
     str_or_number_mapping,
+    uuid_str,
 )
 from ..resources._base import Resource
+from ._envelopes import accepted, listing
 from ._jobs import SharelyJobs
 from ._models import (
+    Accepted,
     BackgroundJob,
     CreateBody,
     CreatedKnowledge,
@@ -32,6 +36,11 @@ from ._models import (
     KnowledgeList,
     KnowledgePage,
     MetadataBody,
+    ReservedFieldsBody,
+    Role,
+    RoleIdsBody,
+    SearchBody,
+    SearchResult,
     UpdatedMetadata,
     UploadedFile,
     UploadFileMetadata,
@@ -59,10 +68,20 @@ __all__ = [
 #: Knowledge types the create route accepts (``update_metadata`` also knows WEBSITE, ...).
 KNOWLEDGE_TYPES = ("FILE", "URL", "LINK", "STRING")
 UPDATE_TYPES = ("URL", "FILE", "LINK", "STRING", "WEBSITE", "ELASTICSEARCH_INDEX")
+#: Types ``update_reserved_fields`` can change.
+RESERVED_FIELD_TYPES = ("URL", "FILE", "LINK", "STRING")
+#: The list and get routes call a text item ``TEXT``; the create and update routes ``STRING``.
+LIST_TYPE_NAMES = {"STRING": "TEXT"}
+WRITE_TYPE_NAMES = {"TEXT": "STRING"}
+DEFAULT_SEARCH_LIMIT = 10
+MAX_SEARCH_LIMIT = 50
 #: Metadata keys the metadata route refuses (they have their own route).
 RESERVED_METADATA_KEYS = frozenset({"title", "language"})
 MAX_LIST_LIMIT = 1000
 DEFAULT_PAGE_SIZE = 100
+
+_roles = listing(Role, "roles")
+_results = listing(SearchResult, "results")
 
 
 # -- the resource ----------------------------------------------------------------------------
@@ -259,8 +278,10 @@ class KnowledgeResource(Resource["SharelyClient"]):
         """List knowledge items, ``limit`` per page (1..1000), from ``offset``.
 
         Returns a :class:`KnowledgeList`: ``await`` it for the first page, ``async for`` over it
-        for every item. Filters: ``type`` (FILE, URL, LINK, STRING, ...), ``category_id``,
-        ``role_id``, ``language``; ``max_items`` caps the walk. Bad arguments raise
+        for every item. Filters: ``type`` (FILE, LINK, TEXT, ...; this route calls text items
+        ``TEXT`` where create calls them ``STRING``, so ``"STRING"`` is sent as ``TEXT``),
+        ``category_id``, ``role_id`` (RBAC), ``language`` (``en``, ``es``, ...); ``max_items``
+        caps the walk. Bad arguments raise
         :class:`ValidationError` here, before any request; a page that fails raises the usual
         :class:`APIStatusError` / :class:`APIConnectionError` where it is awaited (reads are
         retried on 429, 5xx and connection failures first)."""
@@ -278,7 +299,8 @@ class KnowledgeResource(Resource["SharelyClient"]):
             if value is not None:
                 params[name] = non_empty_str(value, field).strip()
         if "type" in params:
-            params["type"] = params["type"].upper()
+            kind = params["type"].upper()
+            params["type"] = LIST_TYPE_NAMES.get(kind, kind)
         transport = self._transport
         path_of = self._path
 
@@ -314,21 +336,30 @@ class KnowledgeResource(Resource["SharelyClient"]):
         self,
         knowledge_id: str,
         *,
-        cascade: bool = False,
+        children: bool = False,
+        cascade: bool | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> DeletedKnowledge:
-        """Delete a knowledge item; ``cascade=True`` also deletes its children (a crawled
-        website's pages, a folder's files) through the ``/children`` route.
+        """Delete a knowledge item; ``children=True`` also deletes its children (a crawled
+        website's pages, a Drive folder's files, a store's products) through the
+        ``/children`` route. ``cascade=`` is the older name of ``children=``.
 
-        A cascade may run in the background: the result's ``job_id`` is then the job to
-        :meth:`wait` on. Deleting an item that has children without ``cascade`` is refused by the
-        server (:class:`ConflictError` or :class:`BadRequestError`); an unknown id raises
-        :class:`NotFoundError`."""
+        A cascade runs in the background: the result's ``workflow_id`` (also ``job_id``) is the
+        workflow to :meth:`wait` on. Deleting an item that has children without ``children``
+        is refused by the server (:class:`ConflictError` or :class:`BadRequestError`); an
+        unknown id raises :class:`NotFoundError`. Passing ``children`` and ``cascade`` with
+        different values raises :class:`ValidationError`."""
         kid = path_segment(knowledge_id, "knowledge_id")
-        if not isinstance(cascade, bool):
-            raise ValidationError("cascade must be a bool", field="cascade")
-        tail = f"/knowledge/{kid}/children" if cascade else f"/knowledge/{kid}"
+        for flag, field in ((children, "children"), (cascade, "cascade")):
+            if flag is not None and not isinstance(flag, bool):
+                raise ValidationError(f"{field} must be a bool", field=field)
+        if cascade is not None and children and not cascade:
+            raise ValidationError(
+                "children=True and cascade=False disagree: pass one of them", field="cascade"
+            )
+        with_children = children or bool(cascade)
+        tail = f"/knowledge/{kid}/children" if with_children else f"/knowledge/{kid}"
         return await self._delete(
             self._path(tail),
             into=lambda content, status: decode_deleted(content, status, knowledge_id),
@@ -366,11 +397,7 @@ class KnowledgeResource(Resource["SharelyClient"]):
             raise ValidationError(
                 "nothing to update: pass metadata or remove_keys", field="metadata"
             )
-        kind = non_empty_str(type, "type").strip().upper() if type is not None else None
-        if kind is None:
-            kind = (await self.get(knowledge_id, timeout=timeout)).type
-            if not kind:
-                raise ValidationError("the item's type is unknown: pass type=...", field="type")
+        kind = await self._write_type(knowledge_id, type, timeout)
         body = MetadataBody(type=kind, metadata=values)
         if removed:
             body.remove_metadata_keys = removed
@@ -380,6 +407,186 @@ class KnowledgeResource(Resource["SharelyClient"]):
             body=body,
             timeout=timeout,
             extra_headers=extra_headers,
+        )
+
+    async def _write_type(self, knowledge_id: str, type: str | None, timeout: TimeoutTypes) -> str:
+        """The item's type as the update routes name it (``TEXT`` read back becomes
+        ``STRING``), read from the item when the caller did not say."""
+        kind = non_empty_str(type, "type").strip().upper() if type is not None else None
+        if kind is None:
+            kind = ((await self.get(knowledge_id, timeout=timeout)).type or "").upper()
+            if not kind:
+                raise ValidationError("the item's type is unknown: pass type=...", field="type")
+        return WRITE_TYPE_NAMES.get(kind, kind)
+
+    async def update_reserved_fields(
+        self,
+        knowledge_id: str,
+        *,
+        title: str,
+        language: str | None = None,
+        type: str | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> UpdatedMetadata:
+        """Change an item's reserved fields: ``title`` (required, non-empty) and ``language``
+        (``en``, ``es``, ...), which :meth:`update_metadata` may not set.
+
+        Only URL, FILE, LINK and STRING items can be changed (:class:`ValidationError` for
+        another ``type``, before sending). Like :meth:`update_metadata`, the route needs the
+        item's type: when ``type`` is not given, the item is read first to learn it. An unknown
+        id raises :class:`NotFoundError`; a ``type`` that is not the item's
+        :class:`BadRequestError`. Safe to repeat."""
+        kid = path_segment(knowledge_id, "knowledge_id")
+        body = ReservedFieldsBody(type="", title=non_empty_str(title, "title").strip())
+        language = optional_str(language, "language")
+        if language is not None:
+            body.language = non_empty_str(language, "language").strip()
+        kind = await self._write_type(knowledge_id, type, timeout)
+        if kind not in RESERVED_FIELD_TYPES:
+            raise ValidationError(
+                f"reserved fields can be changed on {', '.join(RESERVED_FIELD_TYPES)} items "
+                f"only, not {kind}",
+                field="type",
+            )
+        body.type = kind
+        return await self._put(
+            self._path(f"/knowledge/{kid}/reservedField"),
+            into=lambda content, status: decode_updated(content, status, knowledge_id),
+            body=body,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+
+    # -- roles (RBAC) ------------------------------------------------------------------------
+
+    async def list_roles(
+        self,
+        knowledge_id: str,
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> builtins.list[Role]:
+        """The roles an item is assigned to (a top-level array on the wire).
+        :class:`NotFoundError` for an unknown id."""
+        kid = path_segment(knowledge_id, "knowledge_id")
+        return await self._get(
+            self._path(f"/knowledge/{kid}/role"),
+            into=_roles,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+
+    async def assign_roles(
+        self,
+        knowledge_id: str,
+        role_ids: Iterable[str],
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Accepted:
+        """Assign an item to roles (at least one id). The assignment runs in the background:
+        wait on ``job_id`` (when the answer names one) before relying on it. Needs RBAC on
+        (``sharely.workspace.set_rbac_status(True)``) and the roles created; otherwise
+        :class:`BadRequestError`; an unknown item or role raises :class:`NotFoundError`.
+        Assigning twice leaves the same roles, so it is retried like a read."""
+        return await self._roles_change("POST", knowledge_id, role_ids, timeout, extra_headers)
+
+    async def unassign_roles(
+        self,
+        knowledge_id: str,
+        role_ids: Iterable[str],
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Accepted:
+        """Remove an item from roles (a DELETE with a JSON body); errors and background job as
+        :meth:`assign_roles`."""
+        return await self._roles_change("DELETE", knowledge_id, role_ids, timeout, extra_headers)
+
+    async def _roles_change(
+        self,
+        method: str,
+        knowledge_id: str,
+        role_ids: Iterable[str],
+        timeout: TimeoutTypes,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Accepted:
+        kid = path_segment(knowledge_id, "knowledge_id")
+        body = RoleIdsBody(role_ids=str_list(role_ids, "role_ids", allow_empty=False))
+        verb = self._post if method == "POST" else self._delete
+        return await verb(
+            self._path(f"/knowledge/{kid}/role"),
+            into=accepted,
+            body=body,
+            idempotent=True,  # a set of roles: a repeat changes nothing more
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+
+    # -- search ------------------------------------------------------------------------------
+
+    async def search(
+        self,
+        query: str,
+        *,
+        limit: int = DEFAULT_SEARCH_LIMIT,
+        audience_id: str | None = None,
+        role_ids: Iterable[str] | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> builtins.list[SearchResult]:
+        """Semantic search: the ``limit`` (1..50) items most relevant to ``query``, best first,
+        optionally only those visible to ``audience_id`` (a UUID) or to ``role_ids``.
+
+        Bad arguments raise :class:`ValidationError` before sending. The route has no ``/v1``
+        and wants the access token *and* the API key (``x-api-key``): both are sent. A search
+        changes nothing, so it is retried like a read."""
+        body = SearchBody(query=non_empty_str(query, "query"))
+        return await self._search(
+            "/knowledge/search", body, limit, audience_id, role_ids, timeout, extra_headers
+        )
+
+    async def search_title(
+        self,
+        title: str,
+        *,
+        limit: int = DEFAULT_SEARCH_LIMIT,
+        audience_id: str | None = None,
+        role_ids: Iterable[str] | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> builtins.list[SearchResult]:
+        """Items whose title contains ``title`` (a partial match); otherwise as :meth:`search`."""
+        body = SearchBody(title=non_empty_str(title, "title"))
+        return await self._search(
+            "/knowledge/search-title", body, limit, audience_id, role_ids, timeout, extra_headers
+        )
+
+    async def _search(
+        self,
+        tail: str,
+        body: SearchBody,
+        limit: int,
+        audience_id: str | None,
+        role_ids: Iterable[str] | None,
+        timeout: TimeoutTypes,
+        extra_headers: Mapping[str, str] | None,
+    ) -> builtins.list[SearchResult]:
+        body.limit = int_in(limit, 1, MAX_SEARCH_LIMIT, "limit")
+        if audience_id is not None:
+            body.audience_id = uuid_str(audience_id, "audience_id")
+        if role_ids is not None:
+            body.role_ids = str_list(role_ids, "role_ids")
+        # this route checks the API key besides the token (the key never reaches a log line)
+        headers = {"x-api-key": self._client._auth.api_key(), **(extra_headers or {})}
+        return await self._post(
+            f"/workspaces/{self._ws()}{tail}",
+            into=_results,
+            body=body,
+            idempotent=True,
+            timeout=timeout,
+            extra_headers=headers,
         )
 
     # -- waiting -----------------------------------------------------------------------------

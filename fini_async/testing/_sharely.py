@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._server import EmulatorServer, Handler, reason
+from ._sharely_directory import Directory, directory_routes
 from ._sharely_jobs import SharelyJob, background_jobs, now_iso
+from ._sharely_search import search_routes
 from ._sharely_uploads import upload
 
 if TYPE_CHECKING:
@@ -72,7 +74,8 @@ class SharelyItem:
             "id": self.id,
             "workspaceId": workspace_id,
             "title": self.title,
-            "type": self.type,
+            # the list and get routes call a text item TEXT (create calls it STRING)
+            "type": "TEXT" if self.type == "STRING" else self.type,
             "status": self.status,
             "metadata": dict(self.metadata),
             "createdAt": self.created_at,
@@ -114,7 +117,11 @@ class FakeSharely(EmulatorServer):
     - Route names (for ``calls`` and ``fail_next``): ``sharely.token``,
       ``sharely.knowledge.create``, ``sharely.knowledge.link``, ``sharely.knowledge.file``,
       ``sharely.upload_metadata``, ``sharely.knowledge.list``, ``sharely.knowledge.get``,
-      ``sharely.knowledge.delete``, ``sharely.knowledge.metadata``, ``sharely.background_jobs``.
+      ``sharely.knowledge.delete``, ``sharely.knowledge.metadata``, ``sharely.background_jobs``,
+      and those of the workspace directory (``_sharely_directory.py``: workspace, roles,
+      knowledge roles, categories, taxonomies) and of search and spaces (``_sharely_search.py``).
+    - ``directory``: roles, categories, taxonomies and their assignments; ``spaces``: user
+      spaces by id.
     """
 
     def __init__(
@@ -153,6 +160,8 @@ class FakeSharely(EmulatorServer):
         self.auth_failures: collections.Counter[str] = collections.Counter()
         #: Every multipart upload received: field values plus the file's name, type, size, hash.
         self.received_uploads: list[dict[str, Any]] = []
+        self.directory = Directory()
+        self.spaces: dict[str, dict[str, Any]] = {}
         super().__init__(host=host, port=port)
 
     # -- helpers for tests ---------------------------------------------------------------------
@@ -273,6 +282,7 @@ class FakeSharely(EmulatorServer):
                 self._bind(background_jobs),
             ),
         ]
+        routes += directory_routes(self) + search_routes(self)
         for method, path, name, handler in routes:
             app.router.add_route(method, path, handler, name=name)
         return app
@@ -408,9 +418,12 @@ class FakeSharely(EmulatorServer):
         )
         return self.reply({"id": item.id, "knowledgeId": item.id, "title": item.title}, 201)
 
-    def _advance(self) -> None:
+    def advance(self) -> None:
+        """Bring every background job up to date (finished ones apply their effect)."""
         for job in list(self.jobs.values()):
             job.status()
+
+    _advance = advance
 
     async def _meta(self, request: web.Request) -> web.StreamResponse:
         self._advance()
@@ -434,7 +447,16 @@ class FakeSharely(EmulatorServer):
             return self.error(400, "limit must be 1..1000 and offset >= 0")
         items = list(self.items.values())
         if q.get("type"):
-            items = [i for i in items if i.type == q["type"]]
+            if q["type"] not in ("FILE", "LINK", "TEXT", "URL"):
+                return self.error(400, "type must be one of FILE, LINK, TEXT")
+            kind = "STRING" if q["type"] == "TEXT" else q["type"]
+            items = [i for i in items if i.type == kind]
+        if q.get("categoryId") or q.get("roleId"):
+            items = [
+                i
+                for i in items
+                if self.directory.matches(i.id, q.get("categoryId"), q.get("roleId"))
+            ]
         if q.get("language"):
             items = [i for i in items if i.language == q["language"]]
         page = items[offset : offset + limit]
@@ -447,7 +469,7 @@ class FakeSharely(EmulatorServer):
         item = self.items.get(request.match_info["id"])
         if item is None:
             return self.error(404, "Knowledge not found")
-        data = item.to_json(self.workspace_id)
+        data = self.directory.decorate(item.to_json(self.workspace_id), self.workspace_id)
         return self.reply({"knowledge": data} if self.get_shape == "wrapped" else data)
 
     async def _delete(self, request: web.Request) -> web.StreamResponse:
