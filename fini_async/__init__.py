@@ -47,6 +47,7 @@ from ._ratelimit import RateLimiter, RateLimiterUnavailableError, TokenBucket
 from ._streaming import AnswerStream
 from ._transport import StreamResponse
 from ._version import __version__
+from .resources._articles_models import Article
 from .resources.bots import AskRequest, Bot, Chat
 from .resources.conversations import (
     Conversation,
@@ -56,6 +57,7 @@ from .resources.conversations import (
     UsedArticle,
     UsedFolder,
 )
+from .resources.folders import Folder, FolderNode, FolderTree
 from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
 
 if TYPE_CHECKING:  # imported on first use: most users of the Fini client never need Sharely
@@ -106,6 +108,7 @@ __all__ = [
     "AnswerDelta",
     "AnswerMetadata",
     "AnswerStream",
+    "Article",
     "AskRequest",
     "AsyncPaginator",
     "AuthenticationError",
@@ -127,6 +130,9 @@ __all__ = [
     "Event",
     "FiniClient",
     "FiniError",
+    "Folder",
+    "FolderNode",
+    "FolderTree",
     "FunctionCall",
     "InternalServerError",
     "ItemIterator",

@@ -21,8 +21,10 @@ from ._config import (
 from ._exceptions import ConfigurationError
 from ._ratelimit import RateLimiter, as_rate_limiter
 from ._transport import Transport
+from .resources.articles import ArticlesResource
 from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
+from .resources.folders import FoldersResource
 from .resources.knowledge import KnowledgeResource
 
 __all__ = ["FiniClient"]
@@ -101,6 +103,8 @@ class FiniClient:
         self.bots = BotsResource(self, self._transport)
         self.conversations = ConversationsResource(self, self._transport)
         self.knowledge = KnowledgeResource(self, self._transport)
+        self.articles = ArticlesResource(self, self._transport)
+        self.folders = FoldersResource(self, self._transport)
 
     def __repr__(self) -> str:
         return f"FiniClient(base_url={self.base_url!r})"
