@@ -59,6 +59,7 @@ from .resources.conversations import (
 )
 from .resources.folders import Folder, FolderNode, FolderTree
 from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
+from .resources.rules import Rule
 
 if TYPE_CHECKING:  # imported on first use: most users of the Fini client never need Sharely
     from ._redis_ratelimit import RedisRateLimiter
@@ -154,6 +155,7 @@ __all__ = [
     "RateLimiter",
     "RateLimiterUnavailableError",
     "RedisRateLimiter",
+    "Rule",
     "SharelyBackgroundJob",
     "SharelyClient",
     "SharelyCreatedKnowledge",

@@ -26,6 +26,7 @@ from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
 from .resources.folders import FoldersResource
 from .resources.knowledge import KnowledgeResource
+from .resources.rules import RulesResource
 
 __all__ = ["FiniClient"]
 
@@ -105,6 +106,7 @@ class FiniClient:
         self.knowledge = KnowledgeResource(self, self._transport)
         self.articles = ArticlesResource(self, self._transport)
         self.folders = FoldersResource(self, self._transport)
+        self.rules = RulesResource(self, self._transport)
 
     def __repr__(self) -> str:
         return f"FiniClient(base_url={self.base_url!r})"

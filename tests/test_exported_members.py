@@ -73,6 +73,7 @@ EXPECTED_ALL = [
     "RateLimiter",
     "RateLimiterUnavailableError",
     "RedisRateLimiter",
+    "Rule",
     "SharelyBackgroundJob",
     "SharelyClient",
     "SharelyCreatedKnowledge",

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import _fini_articles, _fini_bots, _fini_conversations, _fini_knowledge
+from . import _fini_articles, _fini_bots, _fini_conversations, _fini_knowledge, _fini_rules
 from ._fini_articles import FakeArticles
 from ._fini_conversations import FakeConversation, FakeConversations
 from ._fini_knowledge import FakeKnowledge
+from ._fini_rules import FakeRules
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Handler, json_response, reason
 
@@ -82,6 +83,7 @@ class FakeFini(EmulatorServer):
         self.conversations = FakeConversations(self)
         #: The help-center side: article metadata, folders, folder-to-agent junctions.
         self.articles = FakeArticles(self)
+        self.rules = FakeRules(self)
         super().__init__(host=host, port=port)
         if rate_limit is not None:
             self.set_rate_limit(rate_limit)
@@ -92,6 +94,7 @@ class FakeFini(EmulatorServer):
         _fini_knowledge.setup(self, app)
         _fini_conversations.setup(self, app)
         _fini_articles.setup(self, app)
+        _fini_rules.setup(self, app)
         return app
 
     def route(
