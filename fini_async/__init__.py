@@ -60,6 +60,7 @@ from .resources.conversations import (
 from .resources.folders import Folder, FolderNode, FolderTree
 from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
 from .resources.rules import Rule
+from .resources.tags import Tag, TagGroup
 
 if TYPE_CHECKING:  # imported on first use: most users of the Fini client never need Sharely
     from ._redis_ratelimit import RedisRateLimiter
@@ -171,6 +172,8 @@ __all__ = [
     "StreamError",
     "StreamEvent",
     "StreamResponse",
+    "Tag",
+    "TagGroup",
     "Timeout",
     "TokenBucket",
     "UnknownEvent",

@@ -27,6 +27,7 @@ from .resources.conversations import ConversationsResource
 from .resources.folders import FoldersResource
 from .resources.knowledge import KnowledgeResource
 from .resources.rules import RulesResource
+from .resources.tags import TagsResource
 
 __all__ = ["FiniClient"]
 
@@ -107,6 +108,7 @@ class FiniClient:
         self.articles = ArticlesResource(self, self._transport)
         self.folders = FoldersResource(self, self._transport)
         self.rules = RulesResource(self, self._transport)
+        self.tags = TagsResource(self, self._transport)
 
     def __repr__(self) -> str:
         return f"FiniClient(base_url={self.base_url!r})"

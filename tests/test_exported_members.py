@@ -89,6 +89,8 @@ EXPECTED_ALL = [
     "StreamError",
     "StreamEvent",
     "StreamResponse",
+    "Tag",
+    "TagGroup",
     "Timeout",
     "TokenBucket",
     "UnknownEvent",
@@ -172,6 +174,9 @@ def _public_classes() -> list[type]:
     client = fini_async.FiniClient(api_key="k")
     sharely = fini_async.SharelyClient("k", workspace_id="w", organization_id="o")
     for resource in (client.bots, client.conversations, client.knowledge, sharely.knowledge):
+        classes[id(type(resource))] = type(resource)
+    help_center = (client.articles, client.folders, client.rules, client.tags, client.tags.groups)
+    for resource in help_center:
         classes[id(type(resource))] = type(resource)
     return list(classes.values())
 

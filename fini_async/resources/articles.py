@@ -11,6 +11,7 @@ article that remains: the updated original, or a new article with a new id.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +47,6 @@ MOVE_PATH = "/v2/hc-articles/{id}/move/public"
 #: The values of ``list(type=...)``; None lists both.
 ARTICLE_TYPES = ("live", "draft")
 
-_List = list  # the builtin, for annotations inside the class (which has a method named list)
-
 
 class ArticlesResource(Resource["FiniClient"]):
     """The workspace's help-center articles (``client.articles``)."""
@@ -61,7 +60,7 @@ class ArticlesResource(Resource["FiniClient"]):
         timeout: TimeoutTypes = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> _List[Article]:
+    ) -> builtins.list[Article]:
         """The live articles (``type="live"``), the drafts (``"draft"``) or both (None, the
         default). :class:`ValidationError` for another ``type``, before any request."""
         params = None if type is None else {"type": one_of(type, ARTICLE_TYPES, "type")}
@@ -81,7 +80,7 @@ class ArticlesResource(Resource["FiniClient"]):
         timeout: TimeoutTypes = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> _List[Article]:
+    ) -> builtins.list[Article]:
         """The articles with these ids, in the order asked (duplicates once).
 
         Documented quirk: ids the workspace does not have are **silently dropped** (no 404), so

@@ -10,6 +10,7 @@ is not allowed. Attaching folders to agents is one all-or-nothing batch answerin
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -138,9 +139,6 @@ def _checked_flag(value: bool, field: str) -> None:
         raise ValidationError(f"{field} must be True or False, got {value!r}", field=field)
 
 
-_List = list  # the builtin, for annotations inside the class (which has a method named list)
-
-
 class FoldersResource(Resource["FiniClient"]):
     """The workspace's help-center folders (``client.folders``)."""
 
@@ -173,7 +171,7 @@ class FoldersResource(Resource["FiniClient"]):
         timeout: TimeoutTypes = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> _List[FolderNode]:
+    ) -> builtins.list[FolderNode]:
         """Every folder of :meth:`tree`, flattened depth first (one request)."""
         tree = await self.tree(
             bot_id=bot_id, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers

@@ -11,6 +11,7 @@ object is open (``flowConfig`` and ``inputSchema`` are passed through as JSON).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -105,7 +106,6 @@ class _DuplicateBody(msgspec.Struct, omit_defaults=True):
 
 _rule = OpenDecoder(Rule)
 _rules = ListDecoder(_rule)
-_List = list  # the builtin, for annotations inside the class (which has a method named list)
 
 
 class RulesResource(Resource["FiniClient"]):
@@ -122,7 +122,7 @@ class RulesResource(Resource["FiniClient"]):
         timeout: TimeoutTypes = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> _List[Rule]:
+    ) -> builtins.list[Rule]:
         """Rule summaries of one ``type`` (``"intent"`` by default, as the API: pass
         ``"business"`` for the others; there is no "all types"), published ones by default
         (``is_draft=True`` for drafts), optionally of one ``source``. Both defaults are sent

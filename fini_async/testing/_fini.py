@@ -9,11 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import _fini_articles, _fini_bots, _fini_conversations, _fini_knowledge, _fini_rules
+from . import (
+    _fini_articles,
+    _fini_bots,
+    _fini_conversations,
+    _fini_knowledge,
+    _fini_rules,
+    _fini_tags,
+)
 from ._fini_articles import FakeArticles
 from ._fini_conversations import FakeConversation, FakeConversations
 from ._fini_knowledge import FakeKnowledge
 from ._fini_rules import FakeRules
+from ._fini_tags import FakeTags
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Handler, json_response, reason
 
@@ -84,6 +92,7 @@ class FakeFini(EmulatorServer):
         #: The help-center side: article metadata, folders, folder-to-agent junctions.
         self.articles = FakeArticles(self)
         self.rules = FakeRules(self)
+        self.tags = FakeTags(self)
         super().__init__(host=host, port=port)
         if rate_limit is not None:
             self.set_rate_limit(rate_limit)
@@ -95,6 +104,7 @@ class FakeFini(EmulatorServer):
         _fini_conversations.setup(self, app)
         _fini_articles.setup(self, app)
         _fini_rules.setup(self, app)
+        _fini_tags.setup(self, app)
         return app
 
     def route(
