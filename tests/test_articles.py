@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from fini_async import (
+    APIConnectionError,
     Article,
     AuthenticationError,
     FiniClient,
@@ -277,3 +278,18 @@ async def test_move_to_another_folder(fake: FakeFini, client: FiniClient) -> Non
         await client.articles.move("no-such-article", folder.id)
     with pytest.raises(ValidationError):
         await client.articles.move(article, "")
+
+
+async def test_a_put_is_repeated_but_a_create_never_is(fake: FakeFini, client: FiniClient) -> None:
+    article = await new_article(fake, client)
+    fake.fail_next("articles.update", status=500)
+    assert (await client.articles.update(article, title="Again")).title == "Again"
+    assert fake.calls["articles.update"] == 2  # a full replacement is safe to repeat
+    fake.drop_next("articles.create")  # the server read it: the client cannot know its fate
+    with pytest.raises(APIConnectionError):
+        await new_article(fake, client)
+    assert fake.calls["articles.create"] == 2  # the first create and the dropped one, once
+    fake.drop_next("articles.draft")
+    with pytest.raises(APIConnectionError):
+        await client.articles.create_draft(article)
+    assert fake.calls["articles.draft"] == 1
