@@ -293,3 +293,23 @@ async def test_a_put_is_repeated_but_a_create_never_is(fake: FakeFini, client: F
     with pytest.raises(APIConnectionError):
         await client.articles.create_draft(article)
     assert fake.calls["articles.draft"] == 1
+
+
+async def test_a_generated_revision_publishes_onto_the_article_it_matched(
+    fake: FakeFini, client: FiniClient
+) -> None:
+    fake.knowledge.pending_for = fake.knowledge.run_for = 0.01
+    client.knowledge.configure_polling(interval_initial=0.01, interval_max=0.02)
+    refunds = next(a for a in await client.articles.list(type="live") if a.title == "Refund policy")
+    job = await client.knowledge.generate(
+        "Refunds are available within 30 days of purchase for monthly plans.",
+        restricted_ops=["UPDATE_ARTICLE"],
+    )
+    await job.wait(timeout=5)
+    assert job.last_status is not None and job.last_status.hc_article_id
+    revision = await client.articles.get(job.last_status.hc_article_id)
+    assert revision.is_draft is True and revision.original_article_id == refunds.id
+    live = await client.articles.publish(revision)
+    assert live.id == refunds.id and "30 days" in live.main_knowledge and live.version == 2
+    answer = await client.bots.ask_question("What is the refund policy for monthly plans?")
+    assert "30 days" in answer.answer

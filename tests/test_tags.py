@@ -4,6 +4,7 @@ query parameters, and the shapes of delete answers."""
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 
 from fini_async import (
@@ -15,7 +16,7 @@ from fini_async import (
     TagGroup,
     ValidationError,
 )
-from fini_async.testing import READ_KEY, FakeFini, assert_pool_idle
+from fini_async.testing import READ_KEY, WRITE_KEY, FakeFini, assert_pool_idle
 
 
 async def test_groups_list_create_get_update_delete(fake: FakeFini, client: FiniClient) -> None:
@@ -133,3 +134,18 @@ async def test_writes_need_the_write_scope(fake: FakeFini, client: FiniClient) -
             await ro.tags.groups.create("G")
         with pytest.raises(PermissionDeniedError):
             await ro.tags.update("any-tag", tag_name="x")  # a 403 is not turned into not found
+
+
+async def test_the_emulator_refuses_comma_separated_group_ids(fake: FakeFini) -> None:
+    group = fake.tags.add_group("A")
+    headers = {"Authorization": f"Bearer {WRITE_KEY}"}
+    url = f"{fake.url}/v2/tag-groups/tags/public"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(
+            url, params=[("tagGroupIds", f"{group.id},other")], headers=headers
+        ) as resp:
+            assert resp.status == 400
+        async with session.get(url, headers=headers) as resp:
+            assert resp.status == 400  # at least one id
+        async with session.get(url, params=[("tagGroupIds", group.id)], headers=headers) as resp:
+            assert resp.status == 200 and await resp.json() == []

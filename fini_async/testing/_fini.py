@@ -91,6 +91,7 @@ class FakeFini(EmulatorServer):
         self.conversations = FakeConversations(self)
         #: The help-center side: article metadata, folders, folder-to-agent junctions.
         self.articles = FakeArticles(self)
+        #: Rules, and tags with their groups (a Fini-managed group is seeded).
         self.rules = FakeRules(self)
         self.tags = FakeTags(self)
         super().__init__(host=host, port=port)
