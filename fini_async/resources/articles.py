@@ -179,7 +179,7 @@ class ArticlesResource(Resource["FiniClient"]):
 
     async def update(
         self,
-        article: str | Article,
+        id: str | Article,
         *,
         title: str | None = None,
         main_knowledge: str | None = None,
@@ -195,11 +195,12 @@ class ArticlesResource(Resource["FiniClient"]):
     ) -> Article:
         """Replace an article's content; returns it with its ``version`` bumped.
 
-        ``article`` is an id (then every content field is required: the route replaces them
-        all) or an :class:`Article` whose content fills the fields not given. The folder cannot
-        change here (use :meth:`move`). :class:`NotFoundError` (404) for an unknown id."""
-        id, content = _target(
-            article,
+        ``id`` is an article id (then every content field is required: the route replaces
+        them all) or an :class:`Article` whose content fills the fields not given. The folder
+        cannot change here (use :meth:`move`). :class:`NotFoundError` (404) for an unknown
+        id. A full replacement: repeated on a transient failure like any PUT."""
+        path_id, content = _target(
+            id,
             title=title,
             main_knowledge=main_knowledge,
             agent_instruction=agent_instruction,
@@ -210,7 +211,7 @@ class ArticlesResource(Resource["FiniClient"]):
         body = UpdateArticleBody(**_fields(content))
         _flags(body, active=active, public=public)
         return await self._put(
-            ONE_PATH.format(id=id),
+            ONE_PATH.format(id=path_id),
             into=_article,
             body=body,
             timeout=timeout,
@@ -220,7 +221,7 @@ class ArticlesResource(Resource["FiniClient"]):
 
     async def create_draft(
         self,
-        article: str | Article,
+        id: str | Article,
         *,
         title: str | None = None,
         main_knowledge: str | None = None,
@@ -234,14 +235,14 @@ class ArticlesResource(Resource["FiniClient"]):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Article:
-        """Fork a **live** article into a draft with this content (``article``: an id or an
+        """Fork a **live** article into a draft with this content (``id``: an id or an
         :class:`Article`, as for :meth:`update`); the draft names it in
         ``original_article_id``. Publish the draft to replace the live article's content.
 
         Documented quirk: an unknown live id answers 200 with ``null``; that raises
         :class:`NotFoundError` (``status_code`` 200). Never retried once sent."""
-        id, content = _target(
-            article,
+        path_id, content = _target(
+            id,
             title=title,
             main_knowledge=main_knowledge,
             agent_instruction=agent_instruction,
@@ -251,7 +252,7 @@ class ArticlesResource(Resource["FiniClient"]):
         )
         body = DraftBody(**_fields(content))
         _flags(body, active=active, public=public, origin=origin)
-        path = DRAFT_PATH.format(id=id)
+        path = DRAFT_PATH.format(id=path_id)
         resp = await self._send(
             "POST", path, body=body, idempotent=False, timeout=timeout, extra_headers=extra_headers
         )
@@ -259,7 +260,7 @@ class ArticlesResource(Resource["FiniClient"]):
         if draft is None:
             raise not_found(
                 resp,
-                f"no live article with id {id!r} (the API answered null)",
+                f"no live article with id {path_id!r} (the API answered null)",
                 method="POST",
                 url=self._transport.base_url + path,
             )
@@ -267,7 +268,7 @@ class ArticlesResource(Resource["FiniClient"]):
 
     async def publish(
         self,
-        draft: str | Article,
+        id: str | Article,
         *,
         title: str | None = None,
         main_knowledge: str | None = None,
@@ -281,15 +282,15 @@ class ArticlesResource(Resource["FiniClient"]):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Article:
-        """Publish a draft with this content (``draft``: an id or an :class:`Article`, as for
-        :meth:`update`: pass the draft a knowledge job created, ``await
+        """Publish a draft with this content (``id``: the draft's id or the draft as an
+        :class:`Article`, as for :meth:`update`: pass the draft a knowledge job created, ``await
         client.articles.get(job.last_status.hc_article_id)``, and only what to change).
 
         Returns the live article that remains: the **updated original** when the draft was
         forked from one, else a **new** live article: its id may differ from the draft's.
         :class:`NotFoundError` for an unknown draft. Never retried once sent."""
-        id, content = _target(
-            draft,
+        path_id, content = _target(
+            id,
             title=title,
             main_knowledge=main_knowledge,
             agent_instruction=agent_instruction,
@@ -300,7 +301,7 @@ class ArticlesResource(Resource["FiniClient"]):
         body = DraftBody(**_fields(content))
         _flags(body, active=active, public=public, origin=origin)
         return await self._post(
-            PUBLISH_PATH.format(id=id),
+            PUBLISH_PATH.format(id=path_id),
             into=_article,
             body=body,
             idempotent=False,
@@ -410,7 +411,7 @@ def _content(
 
 
 def _target(
-    article: Any,
+    target: Any,
     *,
     title: str | None,
     main_knowledge: str | None,
@@ -419,8 +420,8 @@ def _target(
     keywords: Iterable[str] | None,
     escalation: bool | None,
 ) -> tuple[str, ArticleContent]:
-    base = article if isinstance(article, Article) else None
-    id = _id_of(article, "article")
+    base = target if isinstance(target, Article) else None
+    path_id = _id_of(target, "id")
     content = _content(
         base,
         title=title,
@@ -430,7 +431,7 @@ def _target(
         keywords=keywords,
         escalation=escalation,
     )
-    return id, content
+    return path_id, content
 
 
 def _flags(
