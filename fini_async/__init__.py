@@ -47,6 +47,7 @@ from ._ratelimit import RateLimiter, RateLimiterUnavailableError, TokenBucket
 from ._streaming import AnswerStream
 from ._transport import StreamResponse
 from ._version import __version__
+from .resources._articles_models import Article
 from .resources.bots import AskRequest, Bot, Chat
 from .resources.conversations import (
     Conversation,
@@ -56,7 +57,10 @@ from .resources.conversations import (
     UsedArticle,
     UsedFolder,
 )
+from .resources.folders import Folder, FolderNode, FolderTree
 from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
+from .resources.rules import Rule
+from .resources.tags import Tag, TagGroup
 
 if TYPE_CHECKING:  # imported on first use: most users of the Fini client never need Sharely
     from ._redis_ratelimit import RedisRateLimiter
@@ -106,6 +110,7 @@ __all__ = [
     "AnswerDelta",
     "AnswerMetadata",
     "AnswerStream",
+    "Article",
     "AskRequest",
     "AsyncPaginator",
     "AuthenticationError",
@@ -127,6 +132,9 @@ __all__ = [
     "Event",
     "FiniClient",
     "FiniError",
+    "Folder",
+    "FolderNode",
+    "FolderTree",
     "FunctionCall",
     "InternalServerError",
     "ItemIterator",
@@ -148,6 +156,7 @@ __all__ = [
     "RateLimiter",
     "RateLimiterUnavailableError",
     "RedisRateLimiter",
+    "Rule",
     "SharelyBackgroundJob",
     "SharelyClient",
     "SharelyCreatedKnowledge",
@@ -163,6 +172,8 @@ __all__ = [
     "StreamError",
     "StreamEvent",
     "StreamResponse",
+    "Tag",
+    "TagGroup",
     "Timeout",
     "TokenBucket",
     "UnknownEvent",

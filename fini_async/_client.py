@@ -23,9 +23,13 @@ from ._ratelimit import RateLimiter, as_rate_limiter
 from ._transport import Transport
 from ._validate import base_url as check_base_url
 from ._validate import header_value
+from .resources.articles import ArticlesResource
 from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
+from .resources.folders import FoldersResource
 from .resources.knowledge import KnowledgeResource
+from .resources.rules import RulesResource
+from .resources.tags import TagsResource
 
 __all__ = ["FiniClient"]
 
@@ -115,6 +119,10 @@ class FiniClient:
         self.bots = BotsResource(self, self._transport)
         self.conversations = ConversationsResource(self, self._transport)
         self.knowledge = KnowledgeResource(self, self._transport)
+        self.articles = ArticlesResource(self, self._transport)
+        self.folders = FoldersResource(self, self._transport)
+        self.rules = RulesResource(self, self._transport)
+        self.tags = TagsResource(self, self._transport)
 
     def __repr__(self) -> str:
         return f"FiniClient(base_url={self.base_url!r})"

@@ -27,6 +27,7 @@ EXPECTED_ALL = [
     "AnswerDelta",
     "AnswerMetadata",
     "AnswerStream",
+    "Article",
     "AskRequest",
     "AsyncPaginator",
     "AuthenticationError",
@@ -48,6 +49,9 @@ EXPECTED_ALL = [
     "Event",
     "FiniClient",
     "FiniError",
+    "Folder",
+    "FolderNode",
+    "FolderTree",
     "FunctionCall",
     "InternalServerError",
     "ItemIterator",
@@ -69,6 +73,7 @@ EXPECTED_ALL = [
     "RateLimiter",
     "RateLimiterUnavailableError",
     "RedisRateLimiter",
+    "Rule",
     "SharelyBackgroundJob",
     "SharelyClient",
     "SharelyCreatedKnowledge",
@@ -84,6 +89,8 @@ EXPECTED_ALL = [
     "StreamError",
     "StreamEvent",
     "StreamResponse",
+    "Tag",
+    "TagGroup",
     "Timeout",
     "TokenBucket",
     "UnknownEvent",
@@ -167,6 +174,9 @@ def _public_classes() -> list[type]:
     client = fini_async.FiniClient(api_key="k")
     sharely = fini_async.SharelyClient("k", workspace_id="w", organization_id="o")
     for resource in (client.bots, client.conversations, client.knowledge, sharely.knowledge):
+        classes[id(type(resource))] = type(resource)
+    help_center = (client.articles, client.folders, client.rules, client.tags, client.tags.groups)
+    for resource in help_center:
         classes[id(type(resource))] = type(resource)
     return list(classes.values())
 

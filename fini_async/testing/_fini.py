@@ -9,9 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import _fini_bots, _fini_conversations, _fini_knowledge
+from . import (
+    _fini_articles,
+    _fini_bots,
+    _fini_conversations,
+    _fini_knowledge,
+    _fini_rules,
+    _fini_tags,
+)
+from ._fini_articles import FakeArticles
 from ._fini_conversations import FakeConversation, FakeConversations
 from ._fini_knowledge import FakeKnowledge
+from ._fini_rules import FakeRules
+from ._fini_tags import FakeTags
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Handler, json_response, reason
 
@@ -79,6 +89,11 @@ class FakeFini(EmulatorServer):
         self.knowledge = FakeKnowledge(self)
         #: The conversation side: stored conversations, list bounds, bulk-delete refusals.
         self.conversations = FakeConversations(self)
+        #: The help-center side: article metadata, folders, folder-to-agent junctions.
+        self.articles = FakeArticles(self)
+        #: Rules, and tags with their groups (a Fini-managed group is seeded).
+        self.rules = FakeRules(self)
+        self.tags = FakeTags(self)
         super().__init__(host=host, port=port)
         if rate_limit is not None:
             self.set_rate_limit(rate_limit)
@@ -88,6 +103,9 @@ class FakeFini(EmulatorServer):
         _fini_bots.setup(self, app)
         _fini_knowledge.setup(self, app)
         _fini_conversations.setup(self, app)
+        _fini_articles.setup(self, app)
+        _fini_rules.setup(self, app)
+        _fini_tags.setup(self, app)
         return app
 
     def route(
