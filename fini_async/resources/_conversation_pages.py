@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._config import TimeoutTypes
 from .._exceptions import APIResponseValidationError, ValidationError
 from .._models import ms_to_datetime
 from .._pagination import AsyncPaginator, Page
 from .._transport import Response
-from ._base import Resource
 from ._conversation_models import LIST_PATH, Conversation, _decode_list, _ListResponse
+
+if TYPE_CHECKING:
+    from .conversations import ConversationsResource
 
 __all__ = ["DEFAULT_WINDOW", "MAX_WINDOW", "ConversationList", "ConversationPage", "plan_windows"]
 
@@ -125,7 +127,7 @@ class _Walk:
 
     def __init__(
         self,
-        resource: Resource[Any],
+        resource: ConversationsResource,
         params: dict[str, str],
         since: int | None,
         until: int | None,
@@ -229,7 +231,7 @@ class ConversationList(AsyncPaginator[Conversation, ConversationPage]):
 
     def __init__(
         self,
-        resource: Resource[Any],
+        resource: ConversationsResource,
         params: dict[str, str],
         since: int | None,
         until: int | None,
