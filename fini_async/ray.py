@@ -160,7 +160,7 @@ def ask_dataset(
         ConfigurationError: if Ray Data is not installed (the ``ray`` extra).
     """
     from ._exceptions import ConfigurationError
-    from .resources.bots import _ASK_OPTIONS, build_body
+    from .resources.bots import check_ask_options
 
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValidationError(
@@ -191,14 +191,7 @@ def ask_dataset(
             f"by them); a {type(rate_limit).__name__} would be copied into each actor",
             field="rate_limit",
         )
-    unknown = set(options) - _ASK_OPTIONS
-    if unknown:
-        raise ValidationError(
-            f"unknown ask_question option(s): {', '.join(sorted(unknown))}",
-            field=sorted(unknown)[0],
-        )
-    request_only = {"timeout", "max_retries", "extra_headers"}
-    build_body("x", **{k: v for k, v in options.items() if k not in request_only})
+    check_ask_options(options)
     client_options = dict(client_options or {})
     unknown = set(client_options) - _CLIENT_OPTIONS
     if unknown:
