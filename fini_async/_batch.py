@@ -293,7 +293,7 @@ class _Runner(Generic[T]):
         self._items = items
         self._iterator: Iterator[Any] | None = None
         self._aiterator: AsyncIterator[Any] | None = None
-        self._pull_lock = asyncio.Lock()
+        self._pull_lock = anyio.Lock()
         self._exhausted = False
         self._pending: dict[int, BatchResult[T]] = {}
         self._next = 0

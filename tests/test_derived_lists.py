@@ -1,14 +1,16 @@
-"""The ask options are listed once, derived from :class:`AskRequest`'s fields, and every place
-that takes them (``ask_question``'s signature, the body builder, ``ask_many``, ``chat``, the
-CLI's batch files) agrees with that one list."""
+"""Lists derived, not restated. The ask options are listed once, derived from
+:class:`AskRequest`'s fields, and every place that takes them (``ask_question``'s signature, the
+body builder, ``ask_many``, ``chat``, the CLI's batch files) agrees with that one list. The relay
+sends AnswerMetadata's fields as the struct declares them."""
 
 from __future__ import annotations
 
 import inspect
 
+import msgspec
 import pytest
 
-from fini_async import FiniClient, ValidationError
+from fini_async import AnswerMetadata, FiniClient, Source, ValidationError
 from fini_async.cli._batchfile import OPTION_KEYS, OPTION_TYPES
 from fini_async.resources.bots import (
     ASK_OPTIONS,
@@ -49,3 +51,21 @@ async def test_chat_refuses_an_unknown_default_with_a_validation_error() -> None
         assert info.value.field == "instructoin"
         with pytest.raises(ValidationError):
             client.bots.chat(temperature=5)
+
+
+def test_relay_sends_every_scalar_metadata_field() -> None:
+    from fini_async.relay import _meta_payload
+
+    not_relayed = {"answer", "messages", "function_call", "raw"}
+    values = {
+        "answer_uuid": "u1",
+        "categories": ["billing"],
+        "success": 1,
+        "conversation_id": "c1",
+        "language": "en",
+    }
+    meta = AnswerMetadata(based_on=[Source(source_id="s1")], **values)
+    payload = _meta_payload(meta)
+    assert payload == {"based_on": msgspec.to_builtins(meta.based_on), **values}
+    fields = {f.name for f in msgspec.structs.fields(AnswerMetadata)}
+    assert set(payload) == fields - not_relayed
