@@ -45,7 +45,7 @@ from ._poller import JobIterator, JobPoller
 from ._public import public_module as _public_module
 from ._ratelimit import RateLimiter, RateLimiterUnavailableError, TokenBucket
 from ._streaming import AnswerStream
-from ._transport import StreamResponse
+from ._transport import AttemptHook, StreamResponse, attempt_hook
 from ._version import __version__
 from .resources.bots import AskRequest, Bot, Chat
 from .resources.conversations import (
@@ -108,6 +108,7 @@ __all__ = [
     "AnswerStream",
     "AskRequest",
     "AsyncPaginator",
+    "AttemptHook",
     "AuthenticationError",
     "BadRequestError",
     "Batch",
@@ -171,6 +172,7 @@ __all__ = [
     "UsedFolder",
     "ValidationError",
     "__version__",
+    "attempt_hook",
 ]
 
 

@@ -29,6 +29,7 @@ EXPECTED_ALL = [
     "AnswerStream",
     "AskRequest",
     "AsyncPaginator",
+    "AttemptHook",
     "AuthenticationError",
     "BadRequestError",
     "Batch",
@@ -92,6 +93,7 @@ EXPECTED_ALL = [
     "UsedFolder",
     "ValidationError",
     "__version__",
+    "attempt_hook",
 ]
 
 PUBLIC_MODULES: tuple[ModuleType, ...] = (

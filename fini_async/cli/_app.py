@@ -29,9 +29,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from .._batch import BatchProgress
-from .._exceptions import ValidationError
-from .._models import Answer
+from .. import Answer, BatchProgress, ValidationError
 from ._askmany import BatchStats, answer_to_file
 from ._batchfile import AnswerFile, read_questions, scan_answers
 from ._output import format_sources, json_line

@@ -18,8 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .._batch import BatchProgress
-from .._client import FiniClient
+from .. import BatchProgress, FiniClient
 from ..testing import FakeFini, conversations_of, knowledge_of
 
 __all__ = ["SECTIONS", "run_demo"]

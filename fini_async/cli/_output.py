@@ -7,8 +7,7 @@ from typing import Any
 
 import msgspec
 
-from .._exceptions import APIError, APIStatusError, ConfigurationError
-from .._models import Answer, Source
+from .. import Answer, APIError, APIStatusError, ConfigurationError, Source
 
 __all__ = [
     "answer_record",
