@@ -36,7 +36,6 @@ MODULE_ALLOW = {
 FUNCTION_ALLOW = {
     "fini_async/_transport.py:Transport._run": "split in the transport/streaming redesign",
     "fini_async/_transport.py:Transport._attempt": "split in the transport/streaming redesign",
-    "fini_async/ray.py:ask_dataset": "TODO h12c",
     "fini_async/_sse.py:EventDecoder.feed": (
         "split in the transport/streaming redesign (the SSE parser's hot loop: one function "
         "on purpose until the streaming benchmarks say a split costs nothing)"
