@@ -34,7 +34,6 @@ from ._exceptions import (
     ClientStateError,
     InternalServerError,
     JobFailedError,
-    JobTimeoutError,
     NotFoundError,
     RateLimitError,
     ValidationError,
@@ -43,7 +42,7 @@ from ._logging import logger
 
 # The job states, the waiters and the iterator over many jobs live in _waiting; the names are
 # re-exported here, where they were first defined.
-from ._waiting import JobIterator, JobState, _check_id, _deadline_delta, _Waiter, make_classifier
+from ._waiting import JobIterator, JobState, _Waiter, make_classifier, wait_one
 
 __all__ = ["JobIterator", "JobPoller", "JobState", "make_classifier"]
 
@@ -218,31 +217,7 @@ class JobPoller(Generic[S]):
         ``NotFoundError`` when the server does not know the id, and the status call's error when
         it failed for a reason that retrying cannot fix (401, 403, ...). ``ValidationError`` for
         an empty id or a negative timeout. Cancelling the wait disturbs no other waiter."""
-        job_id = _check_id(job_id)
-        delta = _deadline_delta(timeout)
-        # A bare future and one timer per waiter: thousands of waiters are the point, and an
-        # anyio Event plus a cancel scope cost ~4x as much CPU each. Cancelling the waiting
-        # task (anyio scopes included) cancels the future and unregisters the waiter.
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        waiter: _Waiter[S] = _Waiter(job_id, lambda _w: _wake(future))
-        self._register(waiter)
-        timer = loop.call_later(delta, _wake, future) if delta is not None else None
-        last: S | None = None
-        try:
-            await future
-        finally:
-            if timer is not None:
-                timer.cancel()
-            if not waiter.done:
-                last = self._last.get(job_id)
-                self._unregister(waiter)
-        if not waiter.done:
-            raise JobTimeoutError(
-                f"{self.name}: job {job_id} did not finish within {timeout} s",
-                job=last,
-            ) from self._last_error
-        return self._outcome(waiter, raise_on_failure)
+        return await wait_one(self, job_id, timeout=timeout, raise_on_failure=raise_on_failure)
 
     def as_completed(
         self,
@@ -515,8 +490,3 @@ def _count(value: Any, current: int, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError(f"{field} must be an integer >= 1, got {value!r}", field=field)
     return value
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
