@@ -96,8 +96,12 @@ class JobPoller(Generic[S]):
         error_backoff_initial: float | None = None,
         error_backoff_max: float = 30.0,
         max_concurrency: int = 10,
+        max_chunk_size: int | None = None,
     ) -> None:
         self._fetch = fetch
+        #: The most ids the status route takes in one call (None: no limit); configure() refuses
+        #: a larger ``chunk_size``.
+        self.max_chunk_size = max_chunk_size
         self._state_of = state_of
         self._classify = classify
         # The schedule is set through configure(), so that it is checked one way; the error
@@ -167,6 +171,10 @@ class JobPoller(Generic[S]):
                 field="error_backoff_initial",
             )
         chunks = _count(chunk_size, self.chunk_size, "chunk_size")
+        if self.max_chunk_size is not None and chunks > self.max_chunk_size:
+            raise ValidationError(
+                f"chunk_size must be between 1 and {self.max_chunk_size}", field="chunk_size"
+            )
         concurrency = _count(max_concurrency, self.max_concurrency, "max_concurrency")
         self.interval_initial, self.interval_max = first, cap
         self.error_backoff_initial, self.error_backoff_max = err_first, err_cap

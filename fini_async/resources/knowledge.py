@@ -94,6 +94,7 @@ class KnowledgeResource(Resource["FiniClient"]):
             state_of=_state_of,
             classify=_classify,
             chunk_size=STATUS_CHUNK_SIZE,
+            max_chunk_size=STATUS_CHUNK_SIZE,
             name="knowledge jobs",
         )
 
@@ -350,12 +351,6 @@ class KnowledgeResource(Resource["FiniClient"]):
         (5 s), ids per status call (100, the most sent at once), the retry schedule of failing
         status calls, and how many status calls run at once (10). Takes effect at the next
         tick. :class:`ValidationError` for values out of range."""
-        if chunk_size is not None and not (
-            isinstance(chunk_size, int) and 1 <= chunk_size <= STATUS_CHUNK_SIZE
-        ):
-            raise ValidationError(
-                f"chunk_size must be between 1 and {STATUS_CHUNK_SIZE}", field="chunk_size"
-            )
         self.poller.configure(
             interval_initial=interval_initial,
             interval_max=interval_max,
