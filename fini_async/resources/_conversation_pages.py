@@ -121,22 +121,14 @@ class _Position(NamedTuple):
 
 
 class _Walk:
-    """One walk over the windows and their pages (immutable query, per-walk window plan)."""
+    """One walk over the windows and their pages of ``query`` (a ConversationList: the query
+    is immutable, the window plan is this walk's, "now" taken when it starts)."""
 
-    __slots__ = ("params", "resource", "timeout", "windows")
+    __slots__ = ("query", "windows")
 
-    def __init__(
-        self,
-        resource: ConversationsResource,
-        params: dict[str, str],
-        since: int | None,
-        until: int | None,
-        timeout: TimeoutTypes,
-    ) -> None:
-        self.resource = resource
-        self.params = params
-        self.timeout = timeout
-        self.windows = plan_windows(since, until, now=now_ms())
+    def __init__(self, query: ConversationList) -> None:
+        self.query = query
+        self.windows = plan_windows(query.since, query.until, now=now_ms())
 
     async def fetch(self, at: _Position) -> ConversationPage:
         """The page at ``at``. A page with nothing new to show (an empty window, or only edge
@@ -168,15 +160,16 @@ class _Walk:
             )
 
     async def _request(self, bounds: tuple[int, int] | None, cursor: str | None) -> Response:
-        params = dict(self.params)
+        query = self.query
+        params = dict(query._params)
         if bounds is not None:
             params["since"] = str(bounds[0])
             params["until"] = str(bounds[1])
         if cursor is not None:
             params["cursor"] = cursor
             params["direction"] = "next"  # the API's "next" is older: our forward
-        return await self.resource._send(
-            "GET", LIST_PATH, params=params, idempotent=True, timeout=self.timeout
+        return await query._resource._send(
+            "GET", LIST_PATH, params=params, idempotent=True, timeout=query._timeout
         )
 
     def _continue_at(self, at: _Position) -> Any:
@@ -248,8 +241,7 @@ class ConversationList(AsyncPaginator[Conversation, ConversationPage]):
         return f"<ConversationList since={self.since} until={self.until} params={self._params}>"
 
     async def _start(self) -> ConversationPage:
-        walk = _Walk(self._resource, self._params, self.since, self.until, self._timeout)
-        return await walk.fetch(_Position(0, None, frozenset(), set()))
+        return await _Walk(self).fetch(_Position(0, None, frozenset(), set()))
 
     def windows(self) -> list[tuple[datetime, datetime]] | None:
         """The ``(since, until)`` windows a walk starting now would ask for, newest first (None
