@@ -145,7 +145,9 @@ class _Runner(Generic[T]):
         self._items = items
         self._iterator: Iterator[Any] | None = None
         self._aiterator: AsyncIterator[Any] | None = None
-        self._pull_lock = anyio.Lock()
+        # Taken once per item of an async input, i.e. per request: fast_acquire skips the event
+        # loop round trip an uncontended anyio.Lock otherwise makes (~10 us against ~2 us).
+        self._pull_lock = anyio.Lock(fast_acquire=True)
         self._exhausted = False
         self._pending: dict[int, BatchResult[T]] = {}
         self._next = 0
