@@ -45,7 +45,7 @@ from ._poller import JobIterator, JobPoller
 from ._public import public_module as _public_module
 from ._ratelimit import RateLimiter, RateLimiterUnavailableError, TokenBucket
 from ._streaming import AnswerStream
-from ._transport import StreamResponse
+from ._transport import AttemptHook, StreamResponse, attempt_hook
 from ._version import __version__
 from .resources._articles_models import Article
 from .resources.bots import AskRequest, Bot, Chat
@@ -113,6 +113,7 @@ __all__ = [
     "Article",
     "AskRequest",
     "AsyncPaginator",
+    "AttemptHook",
     "AuthenticationError",
     "BadRequestError",
     "Batch",
@@ -182,6 +183,7 @@ __all__ = [
     "UsedFolder",
     "ValidationError",
     "__version__",
+    "attempt_hook",
 ]
 
 

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import math
 import time
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 import anyio
 import backoff
@@ -34,21 +33,20 @@ from ._exceptions import (
     APIStatusError,
     ClientStateError,
     InternalServerError,
-    JobError,
     JobFailedError,
-    JobTimeoutError,
     NotFoundError,
     RateLimitError,
     ValidationError,
 )
 from ._logging import logger
 
+# The job states, the waiters and the iterator over many jobs live in _waiting; the names are
+# re-exported here, where they were first defined.
+from ._waiting import JobIterator, JobState, _Waiter, make_classifier, wait_one
+
 __all__ = ["JobIterator", "JobPoller", "JobState", "make_classifier"]
 
 S = TypeVar("S")
-T = TypeVar("T")
-
-JobState = Literal["running", "completed", "failed"]
 
 #: The longest a ``Retry-After`` may hold the poller back, in seconds.
 MAX_RETRY_AFTER = 60.0
@@ -61,36 +59,6 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, APIStatusError) and exc.status_code in (408, 425)
 
 
-def make_classifier(
-    *,
-    completed: Collection[str],
-    failed: Collection[str],
-    running: Collection[str] = (),
-    name: str = "jobs",
-) -> Callable[[str], JobState]:
-    """A ``classify`` function: values in ``completed``/``failed`` (compared case-insensitively)
-    are terminal; anything else means still running. A value in none of the three sets is logged
-    once (per classifier and value) as a warning, then treated as running."""
-    done = frozenset(s.upper() for s in completed)
-    bad = frozenset(s.upper() for s in failed)
-    known = frozenset(s.upper() for s in running) | done | bad
-    seen: set[str] = set()
-
-    def classify(state: str) -> JobState:
-        key = state.upper() if isinstance(state, str) else str(state)
-        if key in done:
-            return "completed"
-        if key in bad:
-            return "failed"
-        if key not in known and key not in seen:
-            if len(seen) < 1000:
-                seen.add(key)
-            logger.warning("%s: unknown job status %r, treated as still running", name, state)
-        return "running"
-
-    return classify
-
-
 def _equal_jitter(value: float) -> float:
     """Half the value plus a full-jitter half: never less than half of the schedule."""
     return value / 2 + backoff.full_jitter(value / 2)
@@ -101,19 +69,6 @@ def _schedule(initial: float, cap: float, jitter: Callable[[float], float]) -> I
     next(gen)  # backoff's generators are primed with one send(None)
     for value in gen:
         yield jitter(value)
-
-
-class _Waiter(Generic[S]):
-    """One interest in one job id. ``notify`` is called (synchronously) once it is resolved."""
-
-    __slots__ = ("done", "error", "job_id", "notify", "result")
-
-    def __init__(self, job_id: str, notify: Callable[[_Waiter[S]], None]) -> None:
-        self.job_id = job_id
-        self.notify = notify
-        self.done = False
-        self.result: S | None = None
-        self.error: BaseException | None = None
 
 
 class JobPoller(Generic[S]):
@@ -141,27 +96,28 @@ class JobPoller(Generic[S]):
         error_backoff_initial: float | None = None,
         error_backoff_max: float = 30.0,
         max_concurrency: int = 10,
+        max_chunk_size: int | None = None,
     ) -> None:
-        if chunk_size < 1:
-            raise ValidationError("chunk_size must be at least 1", field="chunk_size")
-        if not 0 < interval_initial <= interval_max:
-            raise ValidationError(
-                "polling intervals must satisfy 0 < interval_initial <= interval_max",
-                field="interval_initial",
-            )
-        if max_concurrency < 1:
-            raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
         self._fetch = fetch
+        #: The most ids the status route takes in one call (None: no limit); configure() refuses
+        #: a larger ``chunk_size``.
+        self.max_chunk_size = max_chunk_size
         self._state_of = state_of
         self._classify = classify
-        self.chunk_size = chunk_size
-        self.interval_initial = interval_initial
-        self.interval_max = interval_max
-        self.error_backoff_initial = (
-            interval_initial if error_backoff_initial is None else error_backoff_initial
+        # The schedule is set through configure(), so that it is checked one way; the error
+        # backoff's cap is raised to its start when that is higher.
+        self.interval_initial = self.interval_max = 1.0
+        self.error_backoff_initial = self.error_backoff_max = 1.0
+        self.chunk_size = self.max_concurrency = 1
+        first_error = interval_initial if error_backoff_initial is None else error_backoff_initial
+        self.configure(
+            interval_initial=interval_initial,
+            interval_max=interval_max,
+            chunk_size=chunk_size,
+            error_backoff_initial=first_error,
+            error_backoff_max=_at_least(error_backoff_max, first_error),
+            max_concurrency=max_concurrency,
         )
-        self.error_backoff_max = max(error_backoff_max, self.error_backoff_initial)
-        self.max_concurrency = max_concurrency
         self.name = name
         self.ticks = 0
         self.calls = 0
@@ -215,6 +171,10 @@ class JobPoller(Generic[S]):
                 field="error_backoff_initial",
             )
         chunks = _count(chunk_size, self.chunk_size, "chunk_size")
+        if self.max_chunk_size is not None and chunks > self.max_chunk_size:
+            raise ValidationError(
+                f"chunk_size must be between 1 and {self.max_chunk_size}", field="chunk_size"
+            )
         concurrency = _count(max_concurrency, self.max_concurrency, "max_concurrency")
         self.interval_initial, self.interval_max = first, cap
         self.error_backoff_initial, self.error_backoff_max = err_first, err_cap
@@ -265,31 +225,7 @@ class JobPoller(Generic[S]):
         ``NotFoundError`` when the server does not know the id, and the status call's error when
         it failed for a reason that retrying cannot fix (401, 403, ...). ``ValidationError`` for
         an empty id or a negative timeout. Cancelling the wait disturbs no other waiter."""
-        job_id = _check_id(job_id)
-        delta = _deadline_delta(timeout)
-        # A bare future and one timer per waiter: thousands of waiters are the point, and an
-        # anyio Event plus a cancel scope cost ~4x as much CPU each. Cancelling the waiting
-        # task (anyio scopes included) cancels the future and unregisters the waiter.
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        waiter: _Waiter[S] = _Waiter(job_id, lambda _w: _wake(future))
-        self._register(waiter)
-        timer = loop.call_later(delta, _wake, future) if delta is not None else None
-        last: S | None = None
-        try:
-            await future
-        finally:
-            if timer is not None:
-                timer.cancel()
-            if not waiter.done:
-                last = self._last.get(job_id)
-                self._unregister(waiter)
-        if not waiter.done:
-            raise JobTimeoutError(
-                f"{self.name}: job {job_id} did not finish within {timeout} s",
-                job=last,
-            ) from self._last_error
-        return self._outcome(waiter, raise_on_failure)
+        return await wait_one(self, job_id, timeout=timeout, raise_on_failure=raise_on_failure)
 
     def as_completed(
         self,
@@ -535,157 +471,11 @@ class JobPoller(Generic[S]):
                 self._progress(job_id, status)
 
 
-class JobIterator(Generic[T]):
-    """``async for job in ...as_completed(...)``: each job as it finishes, in the order they
-    finish (Fini's :class:`~fini_async.KnowledgeJobIterator` yields handles, Sharely's yields
-    statuses). An async context manager too: leaving it, or :meth:`aclose`, stops waiting on
-    the jobs not yielded yet.
-
-    ``timeout`` bounds the whole iteration from the first ``__anext__``. Built by
-    ``as_completed``: the ids are checked (ValidationError) when it is made."""
-
-    def __init__(
-        self,
-        poller: JobPoller[Any],
-        job_ids: Iterable[str],
-        *,
-        timeout: float | None,
-        raise_on_failure: bool,
-    ) -> None:
-        ids = [_check_id(j) for j in job_ids]
-        self._poller = poller
-        self._ids = list(dict.fromkeys(ids))
-        self._timeout = _deadline_delta(timeout)
-        self._raise = raise_on_failure
-        self._waiters: list[_Waiter[Any]] = []
-        self._ready: list[_Waiter[Any]] = []
-        self._out: list[T] = []
-        self._event: anyio.Event | None = None
-        self._deadline: float | None = None
-        self._started = False
-        self._closed = False
-        self._remaining = len(self._ids)
-
-    def __aiter__(self) -> JobIterator[T]:
-        return self
-
-    # -- what a job's final status becomes (overridden by iterators of handles) ---------------
-
-    def _deliver(self, status: Any) -> Sequence[T]:
-        """What to yield for a finished job's status: the status itself."""
-        return (status,)
-
-    def _on_job_error(self, exc: JobError) -> None:
-        """A job failed (``raise_on_failure``); called before the error is raised."""
-
-    # -- iteration -----------------------------------------------------------------------------
-
-    def _notify(self, waiter: _Waiter[Any]) -> None:
-        self._ready.append(waiter)
-        if self._event is not None:
-            self._event.set()
-
-    def _start(self) -> None:
-        self._started = True
-        self._deadline = math.inf if self._timeout is None else time.monotonic() + self._timeout
-        for job_id in self._ids:
-            waiter: _Waiter[Any] = _Waiter(job_id, self._notify)
-            self._waiters.append(waiter)
-            self._poller._register(waiter)
-
-    async def __anext__(self) -> T:
-        if self._out:
-            return self._out.pop(0)
-        if self._closed:
-            raise StopAsyncIteration
-        if not self._started:
-            self._start()
-        try:
-            while not self._out:
-                self._out.extend(self._deliver(await self._next_status()))
-        except BaseException:
-            self.close()
-            raise
-        return self._out.pop(0)
-
-    async def _next_status(self) -> Any:
-        while not self._ready:
-            if self._remaining <= 0:
-                raise StopAsyncIteration
-            assert self._deadline is not None
-            remaining = self._deadline - time.monotonic()
-            if remaining <= 0:
-                self._timed_out()
-            self._event = anyio.Event()
-            with anyio.move_on_after(remaining):
-                await self._event.wait()
-        waiter = self._ready.pop(0)
-        self._remaining -= 1
-        try:
-            return self._poller._outcome(waiter, self._raise)
-        except JobError as exc:
-            self._on_job_error(exc)
-            raise
-
-    def _timed_out(self) -> None:
-        unfinished = [w for w in self._waiters if not w.done]
-        last = [self._poller.last_status(w.job_id) for w in unfinished]
-        count = len(unfinished)
-        raise JobTimeoutError(
-            f"{self._poller.name}: {count} job(s) did not finish within {self._timeout} s",
-            job=last,
-        ) from self._poller._last_error
-
-    def close(self) -> None:
-        """Stop waiting on the jobs not yielded yet. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        for waiter in self._waiters:
-            if not waiter.done:
-                self._poller._unregister(waiter)
-        self._ready.clear()
-
-    async def aclose(self) -> None:
-        """Stop waiting on the jobs not yielded yet."""
-        self.close()
-
-    async def __aenter__(self) -> JobIterator[T]:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # getattr: __init__ may have refused its arguments before setting anything
-        if getattr(self, "_started", False) and not self._closed:
-            try:
-                self.close()
-            except Exception:  # pragma: no cover - best effort at collection time
-                pass
-
-
 def _current_task() -> asyncio.Task[Any] | None:
     try:
         return asyncio.current_task()
     except RuntimeError:
         return None
-
-
-def _check_id(job_id: Any) -> str:
-    if not isinstance(job_id, str) or not job_id.strip():
-        raise ValidationError(f"job ids must be non-empty strings, got {job_id!r}", field="job_id")
-    return job_id
-
-
-def _deadline_delta(timeout: float | None) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-        raise ValidationError(
-            f"timeout must be None or a number >= 0, got {timeout!r}", field="timeout"
-        )
-    return float(timeout)
 
 
 def _seconds(value: Any, current: float, field: str) -> float:
@@ -696,14 +486,15 @@ def _seconds(value: Any, current: float, field: str) -> float:
     return float(value)
 
 
+def _at_least(value: Any, low: Any) -> Any:
+    """``max(value, low)`` when both are numbers; else ``value``, for configure() to refuse."""
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value, low))
+    return max(value, low) if numbers else value
+
+
 def _count(value: Any, current: int, field: str) -> int:
     if value is None:
         return current
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError(f"{field} must be an integer >= 1, got {value!r}", field=field)
     return value
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)

@@ -159,61 +159,21 @@ def ask_dataset(
         ValidationError: for a bad argument or option, before anything runs.
         ConfigurationError: if Ray Data is not installed (the ``ray`` extra).
     """
-    from ._exceptions import ConfigurationError
-    from .resources.bots import _ASK_OPTIONS, build_body
+    from .resources.bots import check_ask_options
 
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValidationError(
-            f"concurrency must be a positive integer (actors), got {concurrency!r}",
-            field="concurrency",
-        )
-    for name, value in (("requests_per_actor", requests_per_actor), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValidationError(f"{name} must be a positive integer, got {value!r}", field=name)
-    for name, text in (
-        ("column", column),
-        ("answer_column", answer_column),
-        ("error_column", error_column),
-    ):
-        if not isinstance(text, str) or not text:
-            raise ValidationError(f"{name} must be a non-empty string", field=name)
+    _check_sizes(
+        concurrency=concurrency,
+        requests_per_actor=requests_per_actor,
+        batch_size=batch_size,
+        column=column,
+        answer_column=answer_column,
+        error_column=error_column,
+    )
     check_rate(num_cpus, "num_cpus")
-    limit: RateLimiter | float | None
-    if rate_limit is None or isinstance(rate_limit, RedisRateLimiter):
-        limit = rate_limit
-    elif isinstance(rate_limit, (int, float)) and not isinstance(rate_limit, bool):
-        total = check_rate(rate_limit)
-        assert total is not None
-        limit = total / concurrency
-    else:
-        raise ValidationError(
-            "rate_limit must be a number (split among the actors) or a RedisRateLimiter (shared "
-            f"by them); a {type(rate_limit).__name__} would be copied into each actor",
-            field="rate_limit",
-        )
-    unknown = set(options) - _ASK_OPTIONS
-    if unknown:
-        raise ValidationError(
-            f"unknown ask_question option(s): {', '.join(sorted(unknown))}",
-            field=sorted(unknown)[0],
-        )
-    request_only = {"timeout", "max_retries", "extra_headers"}
-    build_body("x", **{k: v for k, v in options.items() if k not in request_only})
-    client_options = dict(client_options or {})
-    unknown = set(client_options) - _CLIENT_OPTIONS
-    if unknown:
-        raise ValidationError(
-            f"unknown client option(s): {', '.join(sorted(unknown))}", field="client_options"
-        )
-    if api_key is not None and (not isinstance(api_key, str) or not api_key):
-        raise ValidationError("api_key must be a non-empty string", field="api_key")
-    try:
-        import numpy  # noqa: F401  (the actors build numpy columns)
-        import ray.data  # noqa: F401
-    except ImportError:
-        raise ConfigurationError(
-            "fini_async.ray needs Ray Data: pip install 'fini-async[ray]'"
-        ) from None
+    limit = _actor_rate(rate_limit, concurrency)
+    check_ask_options(options)
+    client_options = _check_client(api_key, client_options)
+    _require_ray_data()
     settings = _Settings(
         api_key=_Secret(api_key) if api_key is not None else None,
         base_url=base_url,
@@ -233,3 +193,62 @@ def ask_dataset(
         batch_format="numpy",
         num_cpus=num_cpus,
     )
+
+
+def _check_sizes(
+    *, concurrency: Any, requests_per_actor: Any, batch_size: Any, **columns: Any
+) -> None:
+    """ask_dataset's counts are positive integers and its column names non-empty strings."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValidationError(
+            f"concurrency must be a positive integer (actors), got {concurrency!r}",
+            field="concurrency",
+        )
+    for name, value in (("requests_per_actor", requests_per_actor), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValidationError(f"{name} must be a positive integer, got {value!r}", field=name)
+    for name, text in columns.items():
+        if not isinstance(text, str) or not text:
+            raise ValidationError(f"{name} must be a non-empty string", field=name)
+
+
+def _actor_rate(rate_limit: Any, concurrency: int) -> RateLimiter | float | None:
+    """What each actor paces itself with: a shared RedisRateLimiter as it is, a number split
+    evenly among the actors (each then makes a local bucket of its share)."""
+    if rate_limit is None or isinstance(rate_limit, RedisRateLimiter):
+        limiter: RedisRateLimiter | None = rate_limit
+        return limiter
+    if isinstance(rate_limit, (int, float)) and not isinstance(rate_limit, bool):
+        total = check_rate(rate_limit)
+        assert total is not None
+        return total / concurrency
+    raise ValidationError(
+        "rate_limit must be a number (split among the actors) or a RedisRateLimiter (shared "
+        f"by them); a {type(rate_limit).__name__} would be copied into each actor",
+        field="rate_limit",
+    )
+
+
+def _check_client(api_key: Any, client_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The actors' FiniClient options (a copy), checked, with the key they get."""
+    options = dict(client_options or {})
+    unknown = set(options) - _CLIENT_OPTIONS
+    if unknown:
+        raise ValidationError(
+            f"unknown client option(s): {', '.join(sorted(unknown))}", field="client_options"
+        )
+    if api_key is not None and (not isinstance(api_key, str) or not api_key):
+        raise ValidationError("api_key must be a non-empty string", field="api_key")
+    return options
+
+
+def _require_ray_data() -> None:
+    from ._exceptions import ConfigurationError
+
+    try:
+        import numpy  # noqa: F401  (the actors build numpy columns)
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise ConfigurationError(
+            "fini_async.ray needs Ray Data: pip install 'fini-async[ray]'"
+        ) from None

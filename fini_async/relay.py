@@ -51,9 +51,19 @@ TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 _encode = msgspec.json.Encoder().encode
 
 
+#: The metadata fields relayed as they are: all of AnswerMetadata's (so that a field added there
+#: reaches the browser too) but the sources (relayed as builtins below), the text (the deltas
+#: carry it), and the history, function call and raw object (not for the browser).
+_RELAYED_META = tuple(
+    f.name
+    for f in msgspec.structs.fields(AnswerMetadata)
+    if f.name not in {"based_on", "answer", "messages", "function_call", "raw"}
+)
+
+
 def _meta_payload(event: AnswerMetadata) -> dict[str, Any]:
     out: dict[str, Any] = {"based_on": msgspec.to_builtins(event.based_on)}
-    for name in ("answer_uuid", "categories", "conversation_id", "language", "success"):
+    for name in _RELAYED_META:
         value = getattr(event, name)
         if value is not None:
             out[name] = value

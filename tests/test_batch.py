@@ -24,16 +24,10 @@ from fini_async import (
     FiniClient,
     PermissionDeniedError,
     RateLimitError,
+    TokenBucket,
     ValidationError,
 )
-from fini_async._ratelimit import TokenBucket
-from fini_async.testing import FakeFini
-
-
-def _acquired(client: FiniClient) -> int:
-    session = client._transport._session
-    assert session is not None and session.connector is not None
-    return len(session.connector._acquired)  # type: ignore[attr-defined]
+from fini_async.testing import FakeFini, assert_pool_idle
 
 
 def _tasks() -> int:
@@ -327,7 +321,7 @@ async def test_million_question_generator_runs_lazily(fake: FakeFini, client: Fi
             if got == 300:
                 break
     assert batch.progress.total is None
-    assert _acquired(client) == 0
+    assert_pool_idle(client)
 
 
 async def test_breaking_out_of_ask_many_leaves_no_connection_or_task(
@@ -339,7 +333,7 @@ async def test_breaking_out_of_ask_many_leaves_no_connection_or_task(
         async for _ in batch:
             break
     assert _tasks() == baseline
-    assert _acquired(client) == 0
+    assert_pool_idle(client)
     assert fake.calls["ask-question"] <= 21  # nothing was sent after the break
 
 

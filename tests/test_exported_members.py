@@ -30,6 +30,7 @@ EXPECTED_ALL = [
     "Article",
     "AskRequest",
     "AsyncPaginator",
+    "AttemptHook",
     "AuthenticationError",
     "BadRequestError",
     "Batch",
@@ -99,6 +100,7 @@ EXPECTED_ALL = [
     "UsedFolder",
     "ValidationError",
     "__version__",
+    "attempt_hook",
 ]
 
 PUBLIC_MODULES: tuple[ModuleType, ...] = (

@@ -596,3 +596,16 @@ async def test_jobs_queued_before_the_loop_settle_when_polled(
     done = await client.knowledge.wait(job.id, timeout=30)
     assert done.hc_article_id is not None
     assert fake.kb.articles[done.hc_article_id].content == "Parking is free for visitors."
+
+
+async def test_the_poller_itself_refuses_more_ids_per_call_than_the_route_takes(
+    client: FiniClient,
+) -> None:
+    # The 100-id cap used to be checked by configure_polling only: the public poller's own
+    # configure() took any chunk size, and status calls would have sent more ids than allowed.
+    poller = client.knowledge.poller
+    with pytest.raises(ValidationError) as info:
+        poller.configure(chunk_size=101)
+    assert info.value.field == "chunk_size"
+    assert poller.chunk_size == 100
+    poller.configure(chunk_size=100)

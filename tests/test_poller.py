@@ -483,3 +483,27 @@ async def test_a_broken_fetch_or_classifier_fails_waiters_instead_of_hanging() -
     with pytest.raises(KeyError):
         await poller.wait("a", timeout=30)
     await settle(poller)
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"interval_initial": "0.1"}, "interval_initial"),
+        ({"chunk_size": True}, "chunk_size"),
+        ({"max_concurrency": 2.5}, "max_concurrency"),
+        ({"interval_initial": 0.0}, "interval_initial"),
+    ],
+)
+def test_constructor_checks_the_schedule_as_configure_does(
+    kw: dict[str, object], field: str
+) -> None:
+    # The constructor used to compare the raw values itself (a TypeError for a string, a bool
+    # taken as a chunk size); it now sets the schedule through configure().
+    with pytest.raises(ValidationError) as info:
+        make(Table(), **kw)
+    assert info.value.field == field
+
+
+def test_constructor_raises_the_error_backoff_cap_to_its_start() -> None:
+    poller = make(Table(), interval_initial=0.2, interval_max=1.0)  # error_backoff_max=0.05
+    assert poller.error_backoff_initial == 0.2 and poller.error_backoff_max == 0.2

@@ -8,9 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._batch import BatchProgress
-from .._client import FiniClient
-from .._exceptions import AuthenticationError, ConfigurationError, PermissionDeniedError
+from .. import (
+    AuthenticationError,
+    BatchProgress,
+    ConfigurationError,
+    FiniClient,
+    PermissionDeniedError,
+)
 from ._batchfile import AnswerFile, Item
 from ._output import answer_record, error_record, json_line, leaf_exception
 

@@ -11,13 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import ValidationError
+from .. import ValidationError
+from ..resources.bots import ASK_OPTIONS, REQUEST_OPTIONS
 
 __all__ = ["AnswerFile", "Item", "Resume", "read_questions", "scan_answers"]
 
 #: The keys a ``.jsonl`` line (or ``.json`` object, or ``.csv`` column) may hold besides
-#: ``question`` and ``id``: ``ask_question``'s options, with the JSON types each accepts (the
-#: values themselves, a temperature's range say, are checked by the SDK when the item is asked).
+#: ``question`` and ``id``: ``ask_question``'s body options (the request options, a timeout say,
+#: are the command's to set, not a line's), as the SDK lists them.
+OPTION_KEYS = ASK_OPTIONS - REQUEST_OPTIONS
+#: The JSON types each option accepts in a file (the values themselves, a temperature's range
+#: say, are checked by the SDK when the item is asked). An option missing here (one the SDK
+#: gained later) takes any JSON value and is checked by the SDK alone.
 OPTION_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "instruction": ((str,), "a string"),
     "message_history": ((list,), "an array of messages"),
@@ -28,7 +33,7 @@ OPTION_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "functions": ((list,), "an array of objects"),
     "function_call": ((str, dict), "a string or an object"),
 }
-OPTION_KEYS = frozenset(OPTION_TYPES)
+_ANY_JSON: tuple[tuple[type, ...], str] = ((object,), "any JSON value")
 #: Wire (camelCase) spellings accepted too.
 _ALIASES = {"messageHistory": "message_history"}
 #: Options whose ``.csv`` cell is read as a number, or as JSON (a cell that is not JSON is a plain
@@ -254,8 +259,12 @@ def _parse_item(where: str, obj: Any, index: int) -> Item:
             raise ValidationError(
                 f"{where}: unknown key {key!r} (allowed: {_allowed()})", field="questions"
             )
-        types, expected = OPTION_TYPES[name]
-        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+        types, expected = OPTION_TYPES.get(name, _ANY_JSON)
+        if (
+            value is not None
+            and types is not _ANY_JSON[0]
+            and (isinstance(value, bool) or not isinstance(value, types))
+        ):
             raise ValidationError(
                 f"{where}: {key!r} must be {expected}, not {_json_type(value)}", field="questions"
             )

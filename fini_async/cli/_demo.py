@@ -12,15 +12,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Table
 
-from .._batch import BatchProgress
-from .._client import FiniClient
+from .. import BatchProgress, FiniClient
 from ..testing import FakeFini, conversations_of, knowledge_of
+from ._progress import wait_for_job
 
 __all__ = ["SECTIONS", "run_demo"]
 
@@ -170,24 +169,7 @@ async def _knowledge(console: Console, client: FiniClient) -> None:
     console.print(f"before: {before.answer}")
     job = await client.knowledge.generate(NEW_KNOWLEDGE, is_draft=False)
     console.print(f'client.knowledge.generate("{NEW_KNOWLEDGE[:40]}...", is_draft=False)')
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task(f"job {job.id}: queued", total=None)
-
-        def on_change(job_id: str, status: Any) -> None:
-            progress.update(task, description=f"job {job_id}: {status.status}")
-
-        remove = client.knowledge.add_progress_callback(on_change)
-        try:
-            await job.wait(timeout=30)
-        finally:
-            remove()
+    await wait_for_job(client, job, timeout=30, console=console, label="queued")
     console.print(f"job {job.id}: {job.status}, published as article {job.hc_article_id}")
     after = await client.bots.ask_question(UNKNOWN_QUESTION)
     used = after.based_on[0].source_type if after.based_on else "nothing"

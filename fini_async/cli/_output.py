@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
 
-from .._exceptions import APIError, APIStatusError, ConfigurationError
-from .._models import Answer, Source
+from .. import Answer, APIError, APIStatusError, ConfigurationError, Source
 
 __all__ = [
     "answer_record",
@@ -17,6 +16,7 @@ __all__ = [
     "format_sources",
     "json_line",
     "leaf_exception",
+    "when_text",
 ]
 
 
@@ -99,3 +99,10 @@ def format_sources(sources: list[Source]) -> str:
         kind = f" [{source.source_type}]" if source.source_type else ""
         lines.append(f"  - {where}{kind}{score}")
     return "\n".join(lines)
+
+
+def when_text(value: datetime | None) -> str:
+    """A datetime for a table cell, in UTC to the second ('' for none)."""
+    if value is None:
+        return ""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")

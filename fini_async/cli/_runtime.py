@@ -17,10 +17,13 @@ from typing import Any, NoReturn, TypeVar
 import anyio
 import click
 
-from .._client import FiniClient
-from .._config import env
-from .._exceptions import APIConnectionError, APITimeoutError, ConfigurationError
-from .._transport import attempt_hook
+from .. import (
+    APIConnectionError,
+    APITimeoutError,
+    ConfigurationError,
+    FiniClient,
+    attempt_hook,
+)
 from ._output import error_line, leaf_exception
 
 __all__ = ["EXIT_INTERRUPTED", "Settings", "fail", "open_client", "run"]
@@ -60,7 +63,7 @@ async def open_client(settings: Settings) -> AsyncIterator[FiniClient]:
             async with fake.client(timeout=settings.timeout) as client:
                 yield client
         return
-    if not env("FINI_API_KEY"):
+    if not os.environ.get("FINI_API_KEY", "").strip():
         raise ConfigurationError(
             "FINI_API_KEY is not set: export FINI_API_KEY=<your key> (and FINI_BASE_URL if not "
             "the production API), or add --emulator to try the command against an embedded "

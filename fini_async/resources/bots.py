@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -21,7 +21,16 @@ from ._base import Resource
 if TYPE_CHECKING:
     from .._client import FiniClient  # noqa: F401 (named in the base class Resource["FiniClient"])
 
-__all__ = ["MESSAGE_ROLES", "AskQuestionBody", "AskRequest", "Bot", "BotsResource", "Chat"]
+__all__ = [
+    "ASK_OPTIONS",
+    "MESSAGE_ROLES",
+    "REQUEST_OPTIONS",
+    "AskQuestionBody",
+    "AskRequest",
+    "Bot",
+    "BotsResource",
+    "Chat",
+]
 
 ASK_PATH = "/v2/bots/ask-question"
 BOTS_PATH = "/v2/bots/public"
@@ -29,22 +38,10 @@ BOTS_PATH = "/v2/bots/public"
 MESSAGE_ROLES = ("system", "user", "assistant", "function")
 
 
-#: The keyword arguments of ``ask_question`` (what a batch item may set).
-_ASK_OPTIONS = frozenset(
-    {
-        "message_history",
-        "instruction",
-        "temperature",
-        "stop",
-        "categories",
-        "user_attributes",
-        "functions",
-        "function_call",
-        "timeout",
-        "max_retries",
-        "extra_headers",
-    }
-)
+#: Marks the AskRequest fields that shape the request rather than the body, and the one that is
+#: never sent at all.
+_REQUEST_FIELD = {"request": True}
+_LOCAL_FIELD = {"local": True}
 
 
 @dataclass(frozen=True)
@@ -62,19 +59,45 @@ class AskRequest:
     user_attributes: Mapping[str, str | int | float | bool] | None = None
     functions: Sequence[Mapping[str, Any]] | None = None
     function_call: str | Mapping[str, Any] | None = None
-    timeout: TimeoutTypes = None
-    max_retries: int | None = None
-    extra_headers: Mapping[str, str] | None = None
-    id: Any = field(default=None, compare=False)
+    timeout: TimeoutTypes = field(default=None, metadata=_REQUEST_FIELD)
+    max_retries: int | None = field(default=None, metadata=_REQUEST_FIELD)
+    extra_headers: Mapping[str, str] | None = field(default=None, metadata=_REQUEST_FIELD)
+    id: Any = field(default=None, compare=False, metadata=_LOCAL_FIELD)
 
     def options(self) -> dict[str, Any]:
         """The ``ask_question`` arguments this request sets (None = not set)."""
         out: dict[str, Any] = {"question": self.question}
-        for name in _ASK_OPTIONS:
+        for name in ASK_OPTIONS:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
         return out
+
+
+#: ``ask_question``'s keyword arguments: what an :class:`AskRequest`, a batch item (a mapping or
+#: a ``.jsonl`` line of the CLI) or ``ask_many``'s shared options may set. Derived from
+#: AskRequest's fields, so that a new option is declared once.
+ASK_OPTIONS: frozenset[str] = frozenset(
+    f.name for f in fields(AskRequest) if f.name != "question" and not f.metadata.get("local")
+)
+#: The options among :data:`ASK_OPTIONS` that shape the request (its timeout, retries, headers)
+#: rather than the body sent.
+REQUEST_OPTIONS: frozenset[str] = frozenset(
+    f.name for f in fields(AskRequest) if f.metadata.get("request")
+)
+
+
+def check_ask_options(options: Mapping[str, Any]) -> None:
+    """Refuse an unknown option and check the body options' values, before any request: the one
+    check ``ask_many``, ``chat`` and ``fini_async.ray`` make of options given once for many
+    questions. Raises :class:`ValidationError` naming the option."""
+    unknown = set(options) - ASK_OPTIONS
+    if unknown:
+        raise ValidationError(
+            f"unknown ask_question option(s): {', '.join(sorted(unknown))}",
+            field=sorted(unknown)[0],
+        )
+    build_body("x", **{k: v for k, v in options.items() if k not in REQUEST_OPTIONS})
 
 
 class AskQuestionBody(msgspec.Struct, omit_defaults=True):
@@ -343,15 +366,7 @@ class BotsResource(Resource["FiniClient"]):
                 f"single {type(questions).__name__}: wrap one question in a list",
                 field="questions",
             )
-        request_only = {"timeout", "max_retries", "extra_headers"}
-        unknown = set(ask_kwargs) - _ASK_OPTIONS
-        if unknown:
-            raise ValidationError(
-                f"unknown ask_question option(s): {', '.join(sorted(unknown))}",
-                field=sorted(unknown)[0],
-            )
-        checked = {k: v for k, v in ask_kwargs.items() if k not in request_only}
-        build_body("x", **checked)  # check the shared options now, before any request
+        check_ask_options(ask_kwargs)  # the shared options, now, before any request
 
         async def one(item: str | AskRequest | Mapping[str, Any]) -> Answer:
             if isinstance(item, str):
@@ -360,7 +375,7 @@ class BotsResource(Resource["FiniClient"]):
                 return await self.ask_question(**{**ask_kwargs, **item.options()})
             if isinstance(item, Mapping):
                 options = {k: v for k, v in item.items() if k != "id"}
-                extra = set(options) - _ASK_OPTIONS - {"question"}
+                extra = set(options) - ASK_OPTIONS - {"question"}
                 if extra:
                     raise ValidationError(
                         f"unknown ask_question option(s): {', '.join(sorted(extra))}",
@@ -386,9 +401,7 @@ class BotsResource(Resource["FiniClient"]):
 
     def chat(self, instruction: str | None = None, **defaults: Any) -> Chat:
         """A chat whose turns carry the conversation's messages into the next question."""
-        request_only = {"timeout", "max_retries", "extra_headers"}
-        checked = {k: v for k, v in defaults.items() if k not in request_only}
-        build_body("x", instruction=instruction, **checked)  # check the defaults now
+        check_ask_options({"instruction": instruction, **defaults})  # the defaults, now
         return Chat(self, instruction, defaults)
 
     async def list(

@@ -10,31 +10,48 @@ not atomic: 406 when some ids are inaccessible, the others deleted anyway.
 
 from __future__ import annotations
 
-import time
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
 from .._config import TimeoutTypes
-from .._exceptions import (
-    APIResponseValidationError,
-    APIStatusError,
-    BulkDeleteError,
-    ValidationError,
-)
-from .._models import Lenient, encode, ms_to_datetime, parse_json
-from .._pagination import AsyncPaginator, Page
+from .._exceptions import APIStatusError, BulkDeleteError, ValidationError
+from .._models import encode
 from .._validate import mapping, non_empty_str, one_of, uuid_str
 from ._base import Resource, ignore_body
+
+# The wire structs and the pages live in their own modules; the public names are re-exported
+# here so that ``fini_async.resources.conversations.Conversation`` (and the rest) keep working.
+from ._conversation_models import (
+    EVENTS_PATH,
+    LIST_PATH,
+    ONE_PATH,
+    Conversation,
+    Event,
+    UsedArticle,
+    UsedFolder,
+    _decode_conversation,
+    _decode_events,
+    _DeleteBody,
+    _EventBody,
+)
+from ._conversation_pages import (
+    DEFAULT_WINDOW,
+    MAX_WINDOW,
+    ConversationList,
+    ConversationPage,
+    now_ms,
+    plan_windows,
+)
 
 if TYPE_CHECKING:
     from .._client import FiniClient  # noqa: F401 (named in the base class Resource["FiniClient"])
 
 __all__ = [
+    "DEFAULT_WINDOW",
     "EVENT_ROLES",
     "MAX_DELETE_BATCH",
     "MAX_WINDOW",
@@ -47,191 +64,11 @@ __all__ = [
     "UsedFolder",
 ]
 
-EVENTS_PATH = "/v2/hc-interactions/events/public"
-LIST_PATH = "/v2/hc-interactions/public"
-ONE_PATH = "/v2/hc-interactions/{id}/public"
-
 #: The roles Generate Answer accepts; only ``user`` events get an AI reply.
 EVENT_ROLES = ("user", "agent", "finibot", "otherbot")
-#: The longest ``since``..``until`` window the list route accepts.
-MAX_WINDOW = timedelta(days=90)
 #: The most ids one bulk delete call takes.
 MAX_DELETE_BATCH = 50
-#: The server's default window when ``since`` is not given.
-DEFAULT_WINDOW = timedelta(days=7)
-
-_MAX_WINDOW_MS = int(MAX_WINDOW / timedelta(milliseconds=1))
-_DEFAULT_WINDOW_MS = int(DEFAULT_WINDOW / timedelta(milliseconds=1))
-#: Adjacent windows overlap by this many ms on each side of their shared edge, so that a
-#: conversation created exactly on the edge is seen whether the server's bounds are inclusive or
-#: exclusive; the few seen twice are dropped by id.
-_EDGE_OVERLAP_MS = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-# -- wire structs ----------------------------------------------------------------------------
-
-
-class UsedArticle(msgspec.Struct, rename="camel"):
-    """A knowledge-base article an answer used."""
-
-    id: str | None = None
-    title: str | None = None
-    document_url: str | None = None
-
-
-class UsedFolder(msgspec.Struct, rename="camel"):
-    """A knowledge-base folder an answer used."""
-
-    id: str | None = None
-    title: str | None = None
-
-
-class Event(msgspec.Struct, rename="camel"):
-    """One event of a conversation (a message by the user, an agent, Fini's bot or another bot).
-
-    ``role`` and ``type`` are open sets (``user``/``agent``/``finibot``/``otherbot``,
-    ``message``). ``csat_rating`` is None when absent; 0 is a rating. ``created_at`` (and
-    ``external_created_at``) are aware UTC datetimes computed from the wire's epoch ms, kept in
-    ``created_at_ms``. ``metadata`` is an open mapping."""
-
-    id: str
-    created_at_ms: int | float | str | None = msgspec.field(default=None, name="createdAt")
-    role: str | None = None
-    type: str | None = None
-    message: str | None = None
-    external_id: str | None = None
-    external_created_at_ms: int | float | str | None = msgspec.field(
-        default=None, name="externalCreatedAt"
-    )
-    csat_rating: int | float | None = None
-    feedback: Any = None
-    approved: bool | None = None
-    resolved: bool | None = None
-    attachments: list[Any] = []
-    tags: list[Any] = []
-    used_articles: list[UsedArticle] = []
-    metadata: dict[str, Any] | None = None
-
-    @property
-    def created_at(self) -> datetime | None:
-        """When the event was created, as an aware UTC datetime."""
-        return ms_to_datetime(self.created_at_ms)
-
-    @property
-    def external_created_at(self) -> datetime | None:
-        """When the event was created in the external system, as an aware UTC datetime."""
-        return ms_to_datetime(self.external_created_at_ms)
-
-    @property
-    def text(self) -> str:
-        """The message text ('' when there is none)."""
-        return self.message or ""
-
-
-class Conversation(msgspec.Struct, rename="camel"):
-    """A conversation (an "interaction" on the wire).
-
-    ``source``, ``channel`` and ``status`` are open sets. ``resolved`` is True, False or None
-    (unknown). ``user_attributes`` and ``metadata`` are open mappings. ``created_at`` is an aware
-    UTC datetime computed from the wire's epoch ms, kept in ``created_at_ms``."""
-
-    id: str
-    created_at_ms: int | float | str | None = msgspec.field(default=None, name="createdAt")
-    source: str | None = None
-    channel: str | None = None
-    status: str | None = None
-    external_id: str | None = None
-    url: str | None = None
-    subject_preview: str | None = None
-    has_feedback: bool | None = None
-    resolved: bool | None = None
-    user_attributes: dict[str, Any] | None = None
-    used_articles: list[UsedArticle] = []
-    used_subfolders: list[UsedFolder] = []
-    events: list[Event] = []
-    metadata: dict[str, Any] | None = None
-
-    @property
-    def created_at(self) -> datetime | None:
-        """When the conversation was created, as an aware UTC datetime."""
-        return ms_to_datetime(self.created_at_ms)
-
-
-class _EventBody(msgspec.Struct, omit_defaults=True):
-    content: str
-    role: str = "user"
-    interactionId: str | UnsetType = UNSET
-    botId: str | UnsetType = UNSET
-    metadata: dict[str, Any] | UnsetType = UNSET
-
-
-class _DeleteBody(msgspec.Struct):
-    ids: list[str]
-
-
-class _ListResponse(msgspec.Struct, rename="camel"):
-    interactions: list[Conversation] | None = None
-    conversations: list[Conversation] | None = None
-    data: list[Conversation] | None = None
-    items: list[Conversation] | None = None
-    has_more: bool | None = None
-    next_cursor: str | None = None
-    prev_cursor: str | None = None
-
-    def conversation_list(self) -> list[Conversation]:
-        for key in (self.interactions, self.conversations, self.data, self.items):
-            if key is not None:
-                return key
-        return []
-
-
-class _EventsWrapper(msgspec.Struct):
-    events: list[Event] | None = None
-    data: list[Event] | None = None
-
-
-_events = Lenient(list[Event])
-_events_wrapped = Lenient(_EventsWrapper)
-_event = Lenient(Event)
-_list = Lenient(_ListResponse)
-_conversation = Lenient(Conversation)
-_list_fast = msgspec.json.Decoder(_ListResponse)
-_WRAPPER_KEYS = ("interaction", "conversation", "data")
-
-
-def _decode_events(content: bytes, status: int) -> list[Event]:
-    """A top-level array of events (documented); also ``{"events": [...]}``, ``{"data": [...]}``
-    or a single event object."""
-    head = content.lstrip()[:1]
-    if head != b"{":
-        return _events.decode(content, status=status)
-    raw = parse_json(content, status=status)
-    if isinstance(raw, dict) and ("events" in raw or "data" in raw):
-        wrapped = _events_wrapped.convert(raw, data=content, status=status)
-        return wrapped.events or wrapped.data or []
-    return [_event.convert(raw, data=content, status=status)]
-
-
-def _decode_list(content: bytes, status: int) -> _ListResponse:
-    try:
-        return _list_fast.decode(content)
-    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
-        pass
-    raw = parse_json(content, status=status)
-    if isinstance(raw, list):  # a bare list: one page, nothing after it
-        raw = {"conversations": raw, "hasMore": False}
-    return _list.convert(raw, data=content, status=status)
-
-
-def _decode_conversation(content: bytes, status: int) -> Conversation:
-    raw = parse_json(content, status=status) if content.lstrip()[:1] == b"{" else None
-    if isinstance(raw, dict) and "id" not in raw:
-        for key in _WRAPPER_KEYS:
-            inner = raw.get(key)
-            if isinstance(inner, dict):
-                return _conversation.convert(inner, data=content, status=status)
-    return _conversation.decode(content, status=status)
 
 
 # -- argument helpers ------------------------------------------------------------------------
@@ -252,10 +89,6 @@ def _to_ms(value: Any, field: str) -> int:
     if value != value or value in (float("inf"), float("-inf")) or value < 0:
         raise ValidationError(f"{field} must be non-negative epoch milliseconds", field=field)
     return int(value)
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _opt_id(value: Any, field: str) -> str | None:
@@ -285,216 +118,6 @@ def _sources(value: Any) -> str | None:
     if not out:
         raise ValidationError("source must not be empty", field="source")
     return ",".join(out)
-
-
-def plan_windows(since: int | None, until: int | None, *, now: int) -> list[tuple[int, int]] | None:
-    """The ``(since, until)`` windows (epoch ms) to ask for, newest first, or None to send no
-    bounds (the server's default window). A range over 90 days is split into windows of at most
-    90 days whose shared edges overlap by a millisecond each way, so a conversation on an edge
-    is fetched whatever the server's inclusivity (duplicates are dropped by id)."""
-    if since is None and until is None:
-        return None
-    if until is None:
-        until = now
-    if since is None:
-        since = until - _DEFAULT_WINDOW_MS
-    if since >= until:
-        raise ValidationError("since must be before until", field="since")
-    windows: list[tuple[int, int]] = []
-    hi = until
-    while True:
-        lo = max(since, hi - _MAX_WINDOW_MS)
-        windows.append((lo, hi))
-        if lo == since:
-            return windows
-        hi = lo + 2 * _EDGE_OVERLAP_MS
-
-
-# -- the paginator ---------------------------------------------------------------------------
-
-
-class ConversationPage(Page[Conversation]):
-    """One page of conversations, newest first.
-
-    ``has_more`` says whether :meth:`get_next_page` finds older conversations (in this window or
-    an older one). ``next_cursor`` is the server's cursor towards older conversations and
-    ``prev_cursor`` towards newer ones, within ``window``: the ``(since, until)`` datetimes this
-    page was asked for (None when no bounds were sent)."""
-
-    __slots__ = ("window",)
-
-    def __init__(
-        self,
-        items: list[Conversation],
-        *,
-        has_more: bool,
-        next_cursor: str | None,
-        prev_cursor: str | None,
-        window: tuple[datetime, datetime] | None,
-        fetch_next: Any = None,
-    ) -> None:
-        super().__init__(
-            items,
-            has_more=has_more,
-            next_cursor=next_cursor,
-            prev_cursor=prev_cursor,
-            fetch_next=fetch_next,
-        )
-        self.window = window
-
-
-def _created_ms(conv: Conversation) -> float | None:
-    value = conv.created_at_ms
-    if value is None:
-        return None
-    if isinstance(value, str):
-        dt = ms_to_datetime(value)
-        return None if dt is None else dt.timestamp() * 1000
-    return float(value)
-
-
-class _Walk:
-    """One walk over the windows and their pages (immutable query, per-walk window plan)."""
-
-    __slots__ = ("params", "resource", "since", "timeout", "until", "windows")
-
-    def __init__(
-        self,
-        resource: ConversationsResource,
-        params: dict[str, str],
-        since: int | None,
-        until: int | None,
-        timeout: TimeoutTypes,
-    ) -> None:
-        self.resource = resource
-        self.params = params
-        self.since = since
-        self.until = until
-        self.timeout = timeout
-        self.windows = plan_windows(since, until, now=_now_ms())
-
-    async def fetch(
-        self, index: int, cursor: str | None, skip: frozenset[str], edge: set[str]
-    ) -> ConversationPage:
-        """The page at ``cursor`` of window ``index``; ``skip`` are ids already yielded from the
-        newer window's edge, ``edge`` collects this window's ids near its older edge."""
-        while True:
-            windows = self.windows
-            params = dict(self.params)
-            window: tuple[datetime, datetime] | None = None
-            lo = None
-            if windows is not None:
-                lo, hi = windows[index]
-                params["since"] = str(lo)
-                params["until"] = str(hi)
-                window = (_ms_dt(lo), _ms_dt(hi))
-            if cursor is not None:
-                params["cursor"] = cursor
-                params["direction"] = "next"  # the API's "next" is older: our forward
-            resp = await self.resource._send(
-                "GET", LIST_PATH, params=params, idempotent=True, timeout=self.timeout
-            )
-            wire = _decode_list(resp.content, resp.status)
-            raw_items = wire.conversation_list()
-            items = [c for c in raw_items if c.id not in skip] if skip else raw_items
-            last_window = windows is None or index + 1 >= len(windows)
-            if lo is not None and not last_window:
-                top = lo + 2 * _EDGE_OVERLAP_MS
-                for conv in items:
-                    created = _created_ms(conv)
-                    if created is None or created <= top:
-                        edge.add(conv.id)
-            next_cursor = wire.next_cursor
-            if wire.has_more and next_cursor is None and raw_items:
-                next_cursor = raw_items[-1].id  # a server that gives no cursor: the last id
-            if wire.has_more is False or not raw_items:
-                more_here = False
-            else:
-                more_here = next_cursor is not None
-            if more_here and next_cursor == cursor:
-                raise APIResponseValidationError(
-                    f"the server returned the cursor it was given ({cursor!r}) as the next one; "
-                    "stopping rather than looping",
-                    body=resp.content,
-                    status_code=resp.status,
-                )
-            after: tuple[int, str | None, frozenset[str], set[str]] | None
-            if more_here:
-                after = (index, next_cursor, skip, edge)
-            elif not last_window:
-                after = (index + 1, None, frozenset(edge), set())
-            else:
-                after = None
-            if not items and after is not None:
-                # Nothing to show yet (an empty window, or only edge duplicates): go on at once,
-                # so that a page is empty only when nothing at all is left.
-                index, cursor, skip, edge = after
-                continue
-            return ConversationPage(
-                items,
-                has_more=after is not None,
-                next_cursor=wire.next_cursor,
-                prev_cursor=wire.prev_cursor,
-                window=window,
-                fetch_next=None if after is None else _bind(self, *after),
-            )
-
-
-def _bind(walk: _Walk, index: int, cursor: str | None, skip: frozenset[str], edge: set[str]) -> Any:
-    async def fetch_next() -> ConversationPage:
-        return await walk.fetch(index, cursor, skip, edge)
-
-    return fetch_next
-
-
-def _ms_dt(ms: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=ms)
-
-
-class ConversationList(AsyncPaginator[Conversation, ConversationPage]):
-    """``client.conversations.list(...)``: awaitable and async-iterable.
-
-    - ``page = await client.conversations.list(...)`` is the first page (newest conversations);
-      ``await page.get_next_page()`` continues;
-    - ``async for conv in client.conversations.list(...)`` yields every conversation of every
-      page and window, newest first, each once;
-    - ``async for page in client.conversations.list(...).pages()`` yields the pages.
-
-    Pages are fetched only when needed, inside the call that needs them: no background task, so
-    breaking out early leaves nothing running. Each ``await`` or iteration starts a new walk
-    (when ``until`` was not given, "now" is taken at the start of each walk). Requests raise the
-    usual ``APIError`` subclasses; a ``BadRequestError`` means the server refused the window or
-    a filter."""
-
-    def __init__(
-        self,
-        resource: ConversationsResource,
-        params: dict[str, str],
-        since: int | None,
-        until: int | None,
-        timeout: TimeoutTypes,
-    ) -> None:
-        self._resource = resource
-        self._params = params
-        self.since = since
-        self.until = until
-        self._timeout = timeout
-        super().__init__(self._start)
-
-    def __repr__(self) -> str:
-        return f"<ConversationList since={self.since} until={self.until} params={self._params}>"
-
-    async def _start(self) -> ConversationPage:
-        walk = _Walk(self._resource, self._params, self.since, self.until, self._timeout)
-        return await walk.fetch(0, None, frozenset(), set())
-
-    def windows(self) -> list[tuple[datetime, datetime]] | None:
-        """The ``(since, until)`` windows a walk starting now would ask for, newest first (None
-        when no bounds are sent and the server's default window applies)."""
-        plan = plan_windows(self.since, self.until, now=_now_ms())
-        if plan is None:
-            return None
-        return [(_ms_dt(lo), _ms_dt(hi)) for lo, hi in plan]
 
 
 # -- the resource ----------------------------------------------------------------------------
@@ -541,9 +164,9 @@ class ConversationsResource(Resource["FiniClient"]):
                 field="bot_id",
             )
         if interaction is not None:
-            body.interactionId = interaction
+            body.interaction_id = interaction
         if bot is not None:
-            body.botId = bot
+            body.bot_id = bot
         if metadata is not None:
             body.metadata = mapping(metadata, "metadata")
         try:
@@ -593,7 +216,7 @@ class ConversationsResource(Resource["FiniClient"]):
             )
         since_ms = None if since is None else _to_ms(since, "since")
         until_ms = None if until is None else _to_ms(until, "until")
-        plan_windows(since_ms, until_ms, now=_now_ms())  # refuse since >= until now
+        plan_windows(since_ms, until_ms, now=now_ms())  # refuse since >= until now
         params: dict[str, str] = {"limit": str(page_size)}
         agent = _opt_id(agent_id, "agent_id")
         if agent is not None:
@@ -702,16 +325,23 @@ class ConversationsResource(Resource["FiniClient"]):
                 numbers.append(number)
                 errors.append(exc)
         if failed:
-            calls = ", ".join(
-                f"call {n} ({len(b)} ids: {b[0]}{' ...' if len(b) > 1 else ''})"
-                for n, b in zip(numbers, failed, strict=True)
-            )
-            raise BulkDeleteError(
-                f"{len(failed)} of {len(batches)} delete calls answered 406 (some ids "
-                f"inaccessible; the accessible ones were deleted anyway): {calls}",
-                failed_calls=failed,
-                call_numbers=numbers,
-                total_calls=len(batches),
-                errors=errors,
-            )
+            raise _bulk_delete_error(failed, numbers, errors, total=len(batches))
         return len(unique)
+
+
+def _bulk_delete_error(
+    failed: list[list[str]], numbers: list[int], errors: list[APIStatusError], *, total: int
+) -> BulkDeleteError:
+    """The error for the calls of a bulk delete that answered 406, naming each call."""
+    calls = ", ".join(
+        f"call {n} ({len(b)} ids: {b[0]}{' ...' if len(b) > 1 else ''})"
+        for n, b in zip(numbers, failed, strict=True)
+    )
+    return BulkDeleteError(
+        f"{len(failed)} of {total} delete calls answered 406 (some ids "
+        f"inaccessible; the accessible ones were deleted anyway): {calls}",
+        failed_calls=failed,
+        call_numbers=numbers,
+        total_calls=total,
+        errors=errors,
+    )

@@ -7,20 +7,30 @@ through one coalescing poller per client (see :mod:`fini_async._poller`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import msgspec
-from msgspec import UNSET, UnsetType
 
 from .._config import TimeoutTypes
 from .._exceptions import APIResponseValidationError, JobError, ValidationError
-from .._models import Lenient, ms_to_datetime
-from .._poller import JobIterator, JobPoller, make_classifier
+from .._poller import JobPoller, make_classifier
 from .._validate import non_empty_str, one_of, optional_str
 from ._base import Resource
+from ._knowledge_jobs import JobLike, KnowledgeJob, KnowledgeJobIterator, _handle, _split
+
+# The wire structs live in _knowledge_models; the public names are re-exported from here.
+from ._knowledge_models import (
+    BulkGenerateBody,
+    GenerateBody,
+    JobStatus,
+    JobStatusBody,
+    _bulk,
+    _bulk_list,
+    _decode_statuses,
+    _queued,
+    _QueuedJob,
+)
 
 if TYPE_CHECKING:
     from .._client import FiniClient
@@ -51,150 +61,7 @@ JOB_STATUSES = ("PENDING", "IN_PROGRESS", "COMPLETED", "FAILED")
 STATUS_CHUNK_SIZE = 100
 
 
-# -- wire structs ------------------------------------------------------------------------------
-
-
-class GenerateBody(msgspec.Struct, rename="camel", omit_defaults=True):
-    """The body of ``POST /v2/knowledge/public``."""
-
-    candidate_knowledge: str
-    origin: str
-    is_draft: bool
-    document_id: str | UnsetType = UNSET
-    hc_event_id: str | UnsetType = UNSET
-    restricted_ops: list[str] | UnsetType = UNSET
-    instructions: str | UnsetType = UNSET
-    bot_id: str | UnsetType = UNSET
-
-
-class BulkGenerateBody(msgspec.Struct, rename="camel", omit_defaults=True):
-    """The body of ``POST /v2/knowledge/public/bulk`` (``origin`` is always ``sources``)."""
-
-    document_ids: list[str]
-    origin: str
-    is_draft: bool
-    restricted_ops: list[str] | UnsetType = UNSET
-    instructions: str | UnsetType = UNSET
-    bot_id: str | UnsetType = UNSET
-
-
-class JobStatusBody(msgspec.Struct, rename="camel"):
-    """The body of ``POST /v2/knowledge/public/jobs/status``."""
-
-    job_ids: list[str]
-
-
-_Id = str | int | None
-
-
-class _QueuedJob(msgspec.Struct, rename="camel"):
-    # documented: {"backgroundJobId"}; tolerated: jobId / id, and a documentId beside it
-    background_job_id: _Id = None
-    job_id: _Id = None
-    id: _Id = None
-    document_id: _Id = None
-
-    def the_id(self) -> str | None:
-        value = self.background_job_id or self.job_id or self.id
-        return None if value is None else str(value)
-
-
-class _BulkResponse(msgspec.Struct):
-    jobs: list[_QueuedJob] = []
-
-
-_Time = str | int | float | None
-
-
-class _WireJob(msgspec.Struct, rename="camel"):
-    # documented: id, jobStatus, createdAt?, startedAt?, completedAt?, hcArticleId
-    id: _Id = None
-    job_id: _Id = None
-    background_job_id: _Id = None
-    job_status: str | None = None
-    status: str | None = None
-    state: str | None = None
-    created_at: _Time = None
-    started_at: _Time = None
-    completed_at: _Time = None
-    hc_article_id: _Id = None
-
-
-class _StatusResponse(msgspec.Struct):
-    jobs: list[_WireJob] = []
-
-
-_queued = Lenient(_QueuedJob)
-_bulk = Lenient(_BulkResponse)
-_bulk_list = Lenient(list[_QueuedJob])
-_statuses = Lenient(_StatusResponse)
-_status_list = Lenient(list[_WireJob])
-
-
-# -- public structs ----------------------------------------------------------------------------
-
-
-class JobStatus(msgspec.Struct, kw_only=True):
-    """The status of one knowledge job, as ``jobs/status`` reported it.
-
-    ``status`` is the raw state string: ``PENDING``, ``IN_PROGRESS``, ``COMPLETED``, ``FAILED``
-    or a value this SDK does not know (which means still running). Timestamps are aware
-    datetimes, None until set. ``hc_article_id`` is the article created or updated once the job
-    finished (None before, or when the job changed nothing)."""
-
-    id: str
-    status: str
-    created_at: datetime | None = None
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    hc_article_id: str | None = None
-
-    @property
-    def is_completed(self) -> bool:
-        return self.status.upper() == "COMPLETED"
-
-    @property
-    def is_failed(self) -> bool:
-        return self.status.upper() == "FAILED"
-
-    @property
-    def is_terminal(self) -> bool:
-        """Whether the job has finished (completed or failed)."""
-        return self.is_completed or self.is_failed
-
-
-def _time(value: _Time) -> datetime | None:
-    if value is None or value == "":
-        return None
-    return ms_to_datetime(value)
-
-
-def _to_status(wire: _WireJob) -> JobStatus | None:
-    job_id = wire.id if wire.id is not None else (wire.job_id or wire.background_job_id)
-    if job_id is None:
-        return None
-    state = wire.job_status or wire.status or wire.state or "UNKNOWN"
-    return JobStatus(
-        id=str(job_id),
-        status=state,
-        created_at=_time(wire.created_at),
-        started_at=_time(wire.started_at),
-        completed_at=_time(wire.completed_at),
-        hc_article_id=None if wire.hc_article_id is None else str(wire.hc_article_id),
-    )
-
-
-def _decode_statuses(content: bytes, status: int) -> list[JobStatus]:
-    if content.lstrip()[:1] == b"[":
-        wires = _status_list.decode(content, status=status)
-    else:
-        wires = _statuses.decode(content, status=status).jobs
-    out = []
-    for wire in wires:
-        item = _to_status(wire)
-        if item is not None:
-            out.append(item)
-    return out
+# -- polling ------------------------------------------------------------------------------
 
 
 _classify = make_classifier(
@@ -207,90 +74,6 @@ _classify = make_classifier(
 
 def _state_of(status: JobStatus) -> str:
     return status.status
-
-
-# -- the job handle ----------------------------------------------------------------------------
-
-
-class KnowledgeJob:
-    """A handle on one queued knowledge-generation job.
-
-    ``id`` is the ``backgroundJobId``; ``document_id`` is the source document it was queued for
-    (bulk generation), if any; ``last_status`` is the last :class:`JobStatus` seen (updated by
-    ``wait``, ``refresh``, ``as_completed`` and ``get_jobs``)."""
-
-    __slots__ = ("_resource", "document_id", "id", "last_status")
-
-    def __init__(
-        self,
-        id: str,
-        resource: KnowledgeResource | None = None,
-        *,
-        document_id: str | None = None,
-        last_status: JobStatus | None = None,
-    ) -> None:
-        self.id = id
-        self.document_id = document_id
-        self.last_status = last_status
-        self._resource = resource
-
-    def __repr__(self) -> str:
-        doc = f" document_id={self.document_id!r}" if self.document_id else ""
-        return f"<KnowledgeJob {self.id!r}{doc} status={self.status!r}>"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, KnowledgeJob):
-            return self.id == other.id and self.document_id == other.document_id
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.id, self.document_id))
-
-    @property
-    def status(self) -> str | None:
-        """The raw state last seen (``COMPLETED``, ...), None before any status was read."""
-        return None if self.last_status is None else self.last_status.status
-
-    @property
-    def hc_article_id(self) -> str | None:
-        return None if self.last_status is None else self.last_status.hc_article_id
-
-    @property
-    def done(self) -> bool:
-        """Whether the job was last seen finished (completed or failed)."""
-        return self.last_status is not None and self.last_status.is_terminal
-
-    @property
-    def completed(self) -> bool:
-        return self.last_status is not None and self.last_status.is_completed
-
-    @property
-    def failed(self) -> bool:
-        return self.last_status is not None and self.last_status.is_failed
-
-    def _bound(self) -> KnowledgeResource:
-        if self._resource is None:
-            raise ValidationError(
-                "this KnowledgeJob is not bound to a client: use client.knowledge.wait(job)",
-                field="job",
-            )
-        return self._resource
-
-    async def wait(
-        self, *, timeout: float | None = 600, raise_on_failure: bool = True
-    ) -> KnowledgeJob:
-        """Wait for this job to finish; see :meth:`KnowledgeResource.wait`."""
-        return await self._bound().wait(self, timeout=timeout, raise_on_failure=raise_on_failure)
-
-    async def refresh(self) -> JobStatus:
-        """Read this job's status now (one ``jobs/status`` call) and return it."""
-        statuses = await self._bound().get_jobs([self])
-        if not statuses:
-            raise APIResponseValidationError(f"the status of job {self.id} was not returned")
-        return statuses[0]
-
-
-JobLike = KnowledgeJob | str
 
 
 # -- the resource ------------------------------------------------------------------------------
@@ -311,6 +94,7 @@ class KnowledgeResource(Resource["FiniClient"]):
             state_of=_state_of,
             classify=_classify,
             chunk_size=STATUS_CHUNK_SIZE,
+            max_chunk_size=STATUS_CHUNK_SIZE,
             name="knowledge jobs",
         )
 
@@ -567,12 +351,6 @@ class KnowledgeResource(Resource["FiniClient"]):
         (5 s), ids per status call (100, the most sent at once), the retry schedule of failing
         status calls, and how many status calls run at once (10). Takes effect at the next
         tick. :class:`ValidationError` for values out of range."""
-        if chunk_size is not None and not (
-            isinstance(chunk_size, int) and 1 <= chunk_size <= STATUS_CHUNK_SIZE
-        ):
-            raise ValidationError(
-                f"chunk_size must be between 1 and {STATUS_CHUNK_SIZE}", field="chunk_size"
-            )
         self.poller.configure(
             interval_initial=interval_initial,
             interval_max=interval_max,
@@ -585,36 +363,6 @@ class KnowledgeResource(Resource["FiniClient"]):
     async def aclose(self) -> None:
         """Stop the poller; waits still pending raise :class:`ClientStateError`."""
         await self.poller.aclose()
-
-
-class KnowledgeJobIterator(JobIterator[KnowledgeJob]):
-    """What :meth:`KnowledgeResource.as_completed` returns: a :class:`~fini_async.JobIterator`
-    of :class:`KnowledgeJob` handles (each with ``last_status`` set as its job finishes), and an
-    async context manager that stops waiting on exit."""
-
-    def __init__(
-        self,
-        poller: JobPoller[JobStatus],
-        handles: Sequence[KnowledgeJob],
-        *,
-        timeout: float | None,
-        raise_on_failure: bool,
-    ) -> None:
-        self._by_id: dict[str, list[KnowledgeJob]] = {}
-        for handle in handles:
-            self._by_id.setdefault(handle.id, []).append(handle)
-        super().__init__(poller, self._by_id, timeout=timeout, raise_on_failure=raise_on_failure)
-
-    def _deliver(self, status: JobStatus) -> list[KnowledgeJob]:
-        handles = self._by_id.get(status.id, [])
-        for handle in handles:
-            handle.last_status = status
-        return handles
-
-    def _on_job_error(self, exc: JobError) -> None:
-        if isinstance(exc.job, JobStatus):
-            for handle in self._by_id.get(exc.job.id, ()):
-                handle.last_status = exc.job
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -642,26 +390,3 @@ def _options(
         body.instructions = text
     if bot_id is not None:
         body.bot_id = non_empty_str(bot_id, "bot_id")
-
-
-def _handle(job: Any, resource: KnowledgeResource, field: str) -> KnowledgeJob:
-    if isinstance(job, KnowledgeJob):
-        if job._resource is None:
-            job._resource = resource
-        return job
-    if isinstance(job, str) and job.strip():
-        return KnowledgeJob(job, resource)
-    raise ValidationError(
-        f"{field} must hold KnowledgeJob handles or non-empty job ids, got {job!r}", field=field
-    )
-
-
-def _split(
-    jobs: Any, field: str, resource: KnowledgeResource
-) -> tuple[list[KnowledgeJob], list[str]]:
-    if isinstance(jobs, (str, bytes, KnowledgeJob)) or not isinstance(jobs, Iterable):
-        raise ValidationError(f"{field} must be a list of jobs or job ids", field=field)
-    handles = [_handle(j, resource, field) for j in jobs]
-    if not handles:
-        raise ValidationError(f"{field} must not be empty", field=field)
-    return handles, list(dict.fromkeys(h.id for h in handles))

@@ -9,7 +9,6 @@ nor the token ever appears in a repr, a log line or an exception.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextvars
 import time
@@ -17,6 +16,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import msgspec
 
 from .._config import env
@@ -146,7 +146,7 @@ class SharelyTokenAuth:
         self._token: str | None = None
         self._bearer: str | None = None
         self._refresh_at = 0.0  # time.monotonic() after which the token is refreshed
-        self._lock: asyncio.Lock | None = None
+        self._lock: anyio.Lock | None = None
         #: How many exchanges this auth made (successful ones).
         self.exchanges = 0
 
@@ -214,7 +214,7 @@ class SharelyTokenAuth:
     async def _refresh(self, transport: Transport) -> str:
         lock = self._lock
         if lock is None:
-            lock = self._lock = asyncio.Lock()
+            lock = self._lock = anyio.Lock()
         async with lock:
             current = self._bearer
             if current is not None and time.monotonic() < self._refresh_at:

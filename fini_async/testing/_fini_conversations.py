@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ._fini_conversation_list import DAY_MS, ListQuery, page_bounds, parse_list_query
 from ._server import json_response
 
 if TYPE_CHECKING:
@@ -39,29 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["FakeConversation", "FakeConversations", "conversations_of"]
 
 ROLES = ("user", "agent", "finibot", "otherbot")
-SOURCES = (
-    "api",
-    "widget",
-    "ui",
-    "standalone",
-    "testsuite",
-    "replay",
-    "zendesk",
-    "intercom",
-    "front",
-    "hubspot",
-    "salesforce",
-    "gorgias",
-    "livechat",
-    "slack",
-    "discord",
-    "freshdesk",
-    "freshchat",
-)
-DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-MAX_WINDOW_MS = 90 * DAY_MS
-DEFAULT_WINDOW_MS = 7 * DAY_MS
 MAX_BULK = 50
 
 _SEED_QUESTIONS = (
@@ -297,72 +276,21 @@ class FakeConversations:
 
     def list_page(self, query: dict[str, str], sources: list[str]) -> tuple[int, Any]:
         """The status and body of a list call."""
-        now = _now_ms()
-        try:
-            since = int(query["since"]) if "since" in query else None
-            until = int(query["until"]) if "until" in query else None
-        except ValueError:
-            return 400, ["since and until must be epoch milliseconds"]
-        try:
-            limit = int(query.get("limit", "50"))
-        except ValueError:
-            return 400, ["limit must be an integer"]
-        if not 1 <= limit <= 100:
-            return 400, ["limit must not be greater than 100", "limit must not be less than 1"]
-        direction = query.get("direction", "next")
-        if direction not in ("next", "previous"):
-            return 400, ["direction must be one of the following values: next, previous"]
-        for src in sources:
-            if src not in SOURCES:
-                return 400, [f"each value in source must be one of: {', '.join(SOURCES)}"]
-        if until is None:
-            until = now
-        if since is None:
-            since = until - DEFAULT_WINDOW_MS
-        if since >= until:
-            return 400, "since must be before until"
-        if until - since > MAX_WINDOW_MS:
-            return 400, "The time window between since and until cannot exceed 90 days"
-        agent = query.get("agentId")
-        channel = query.get("channel")
-        wanted = set(sources)
-        keys = self._keys()
-        # keys in the window, newest first (bisect on the ascending keys, then filter)
-        lo = bisect.bisect_left(keys, (since, ""))
-        hi = bisect.bisect_right(keys, (until, "\uffff"))
-        matches: list[FakeConversation] = []
-        for key in reversed(keys[lo:hi]):
-            conv = self.conversations[key[1]]
-            if not self._in_bounds(conv.created_at, since, until):
-                continue
-            if agent is not None and conv.bot_id != agent:
-                continue
-            if wanted and conv.source not in wanted:
-                continue
-            if channel is not None and conv.channel != channel:
-                continue
-            matches.append(conv)
-        cursor = query.get("cursor")
-        start = 0
-        end = len(matches)
-        if cursor:
-            ckey = None
-            if cursor in self.conversations:
-                ckey = self.conversations[cursor].key
-            elif cursor in self.tombstones:
-                ckey = self.tombstones[cursor]
-            if ckey is None:
-                return 400, "Invalid cursor"
-            # matches are descending: older than the cursor = keys below it
-            older_at = next((i for i, c in enumerate(matches) if c.key < ckey), len(matches))
-            if direction == "next":
-                start = older_at
+        parsed = parse_list_query(query, sources, now=_now_ms())
+        if not isinstance(parsed, ListQuery):
+            return parsed  # the 400 the API answers
+        matches = self._matching(parsed)
+        start, end = 0, len(matches)
+        if parsed.cursor:
+            if parsed.cursor in self.conversations:
+                ckey = self.conversations[parsed.cursor].key
+            elif parsed.cursor in self.tombstones:
+                ckey = self.tombstones[parsed.cursor]
             else:
-                end = next((i for i, c in enumerate(matches) if c.key <= ckey), len(matches))
-                start = max(0, end - limit)
-        page = matches[start : min(end, start + limit)]
-        stop = start + len(page)
-        has_more = stop < len(matches)
+                return 400, "Invalid cursor"
+            start, end = page_bounds([c.key for c in matches], ckey, parsed)
+        page = matches[start : min(end, start + parsed.limit)]
+        has_more = start + len(page) < len(matches)
         body = {
             self.list_key: [c.to_wire() for c in page],
             "hasMore": has_more,
@@ -371,6 +299,26 @@ class FakeConversations:
         }
         self.list_log.append((dict(query), len(page)))
         return 200, body
+
+    def _matching(self, q: ListQuery) -> list[FakeConversation]:
+        """The conversations in the window that pass the filters, newest first."""
+        keys = self._keys()
+        # keys in the window, newest first (bisect on the ascending keys, then filter)
+        lo = bisect.bisect_left(keys, (q.since, ""))
+        hi = bisect.bisect_right(keys, (q.until, "\uffff"))
+        matches: list[FakeConversation] = []
+        for key in reversed(keys[lo:hi]):
+            conv = self.conversations[key[1]]
+            if not self._in_bounds(conv.created_at, q.since, q.until):
+                continue
+            if q.agent is not None and conv.bot_id != q.agent:
+                continue
+            if q.sources and conv.source not in q.sources:
+                continue
+            if q.channel is not None and conv.channel != q.channel:
+                continue
+            matches.append(conv)
+        return matches
 
     # -- generate answer -----------------------------------------------------------------------
 

@@ -263,91 +263,19 @@ def _title(text: str) -> str:
 
 
 def setup(fake: FakeFini, app: web.Application) -> None:
-    emulator = fake.knowledge
-
     async def on_cleanup(_app: web.Application) -> None:
-        emulator.cancel_timers()
+        fake.knowledge.cancel_timers()
 
     app.on_cleanup.append(on_cleanup)
 
     async def generate(request: web.Request) -> web.StreamResponse:
-        body, error = await _body(fake, request)
-        if body is None:
-            return error
-        problems = []
-        text = body.get("candidateKnowledge")
-        if not isinstance(text, str) or not text.strip():
-            problems.append("candidateKnowledge must be a non-empty string")
-        origin = body.get("origin")
-        if origin not in ORIGINS:
-            problems.append("origin must be one of the following values: sources, generated, inbox")
-        if origin == "sources" and not _str(body.get("documentId")):
-            problems.append("documentId is required when origin is sources")
-        if origin == "inbox" and not _str(body.get("hcEventId")):
-            problems.append("hcEventId is required when origin is inbox")
-        problems += _common_problems(body)
-        if problems:
-            return fake.error(400, problems)
-        job = emulator.queue(
-            text,
-            origin=origin,
-            is_draft=body.get("isDraft", True),
-            document_id=body.get("documentId"),
-            hc_event_id=body.get("hcEventId"),
-            restricted_ops=body.get("restrictedOps"),
-            instructions=body.get("instructions"),
-            bot_id=body.get("botId"),
-        )
-        return json_response({"backgroundJobId": job.id})
+        return await _generate(fake, request)
 
     async def bulk_generate(request: web.Request) -> web.StreamResponse:
-        body, error = await _body(fake, request)
-        if body is None:
-            return error
-        problems = []
-        ids = body.get("documentIds")
-        if not isinstance(ids, list) or not ids or not all(_str(i) for i in ids):
-            problems.append("documentIds must be a non-empty array of strings")
-        if body.get("origin") != "sources":
-            problems.append("origin must be sources")
-        problems += _common_problems(body)
-        if problems:
-            return fake.error(400, problems)
-        jobs = []
-        queued: list[FakeJob] = []
-        for doc in ids:
-            text = emulator.documents.get(doc) or f"Knowledge generated from document {doc}."
-            job = emulator.queue(
-                text,
-                schedule=False,
-                origin="sources",
-                is_draft=body.get("isDraft", True),
-                document_id=doc,
-                restricted_ops=body.get("restrictedOps"),
-                instructions=body.get("instructions"),
-                bot_id=body.get("botId"),
-            )
-            queued.append(job)
-            jobs.append({"documentId": doc, "backgroundJobId": job.id})
-        emulator.schedule(queued)
-        return json_response({"jobs": jobs})
+        return await _bulk_generate(fake, request)
 
     async def jobs_status(request: web.Request) -> web.StreamResponse:
-        body, error = await _body(fake, request)
-        if body is None:
-            return error
-        ids = body.get("jobIds")
-        if not isinstance(ids, list) or not ids or not all(_str(i) for i in ids):
-            return fake.error(400, ["jobIds must be a non-empty array of strings"])
-        now = time.monotonic()
-        emulator.status_log.append((now, len(ids)))
-        if any(i not in emulator.jobs for i in ids):
-            return fake.error(404, "One or more knowledge jobs were not found")
-        jobs = [emulator.jobs[i] for i in ids]
-        emulator.settle_many(
-            [j for j in jobs if not j.settled and j.state(now) in ("COMPLETED", "FAILED")]
-        )
-        return json_response({"jobs": [emulator.status(job, now) for job in jobs]})
+        return await _jobs_status(fake, request)
 
     fake.route(app, "POST", "/v2/knowledge/public", "knowledge.generate", "write", generate)
     fake.route(
@@ -361,6 +289,91 @@ def setup(fake: FakeFini, app: web.Application) -> None:
         "read",
         jobs_status,
     )
+
+
+async def _generate(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    emulator = fake.knowledge
+    body, error = await _body(fake, request)
+    if body is None:
+        return error
+    problems = []
+    text = body.get("candidateKnowledge")
+    if not isinstance(text, str) or not text.strip():
+        problems.append("candidateKnowledge must be a non-empty string")
+    origin = body.get("origin")
+    if origin not in ORIGINS:
+        problems.append("origin must be one of the following values: sources, generated, inbox")
+    if origin == "sources" and not _str(body.get("documentId")):
+        problems.append("documentId is required when origin is sources")
+    if origin == "inbox" and not _str(body.get("hcEventId")):
+        problems.append("hcEventId is required when origin is inbox")
+    problems += _common_problems(body)
+    if problems:
+        return fake.error(400, problems)
+    job = emulator.queue(
+        text,
+        origin=origin,
+        is_draft=body.get("isDraft", True),
+        document_id=body.get("documentId"),
+        hc_event_id=body.get("hcEventId"),
+        restricted_ops=body.get("restrictedOps"),
+        instructions=body.get("instructions"),
+        bot_id=body.get("botId"),
+    )
+    return json_response({"backgroundJobId": job.id})
+
+
+async def _bulk_generate(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    emulator = fake.knowledge
+    body, error = await _body(fake, request)
+    if body is None:
+        return error
+    problems = []
+    ids = body.get("documentIds")
+    if not isinstance(ids, list) or not ids or not all(_str(i) for i in ids):
+        problems.append("documentIds must be a non-empty array of strings")
+    if body.get("origin") != "sources":
+        problems.append("origin must be sources")
+    problems += _common_problems(body)
+    if problems:
+        return fake.error(400, problems)
+    jobs = []
+    queued: list[FakeJob] = []
+    for doc in ids:
+        text = emulator.documents.get(doc) or f"Knowledge generated from document {doc}."
+        job = emulator.queue(
+            text,
+            schedule=False,
+            origin="sources",
+            is_draft=body.get("isDraft", True),
+            document_id=doc,
+            restricted_ops=body.get("restrictedOps"),
+            instructions=body.get("instructions"),
+            bot_id=body.get("botId"),
+        )
+        queued.append(job)
+        jobs.append({"documentId": doc, "backgroundJobId": job.id})
+    emulator.schedule(queued)
+    return json_response({"jobs": jobs})
+
+
+async def _jobs_status(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    emulator = fake.knowledge
+    body, error = await _body(fake, request)
+    if body is None:
+        return error
+    ids = body.get("jobIds")
+    if not isinstance(ids, list) or not ids or not all(_str(i) for i in ids):
+        return fake.error(400, ["jobIds must be a non-empty array of strings"])
+    now = time.monotonic()
+    emulator.status_log.append((now, len(ids)))
+    if any(i not in emulator.jobs for i in ids):
+        return fake.error(404, "One or more knowledge jobs were not found")
+    jobs = [emulator.jobs[i] for i in ids]
+    emulator.settle_many(
+        [j for j in jobs if not j.settled and j.state(now) in ("COMPLETED", "FAILED")]
+    )
+    return json_response({"jobs": [emulator.status(job, now) for job in jobs]})
 
 
 def _str(value: Any) -> bool:
