@@ -57,6 +57,16 @@ from .resources.conversations import (
     UsedFolder,
 )
 from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
+from .resources.sources import (
+    AddedSources,
+    DeletedSourceArticle,
+    DeletedSourceDocument,
+    DeletedSources,
+    ProviderResource,
+    SourceDocument,
+    SourceList,
+    SourcePage,
+)
 
 if TYPE_CHECKING:  # imported on first use: most users of the Fini client never need Sharely
     from ._redis_ratelimit import RedisRateLimiter
@@ -102,6 +112,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AddedSources",
     "Answer",
     "AnswerDelta",
     "AnswerMetadata",
@@ -124,6 +135,9 @@ __all__ = [
     "Conversation",
     "ConversationList",
     "ConversationPage",
+    "DeletedSourceArticle",
+    "DeletedSourceDocument",
+    "DeletedSources",
     "Event",
     "FiniClient",
     "FiniError",
@@ -144,6 +158,7 @@ __all__ = [
     "Page",
     "PageIterator",
     "PermissionDeniedError",
+    "ProviderResource",
     "RateLimitError",
     "RateLimiter",
     "RateLimiterUnavailableError",
@@ -160,6 +175,9 @@ __all__ = [
     "SharelyUploadFileMetadata",
     "SharelyUploadedFile",
     "Source",
+    "SourceDocument",
+    "SourceList",
+    "SourcePage",
     "StreamError",
     "StreamEvent",
     "StreamResponse",

@@ -24,6 +24,7 @@ from ._transport import Transport
 from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
 from .resources.knowledge import KnowledgeResource
+from .resources.sources import SourcesResource
 
 __all__ = ["FiniClient"]
 
@@ -101,6 +102,7 @@ class FiniClient:
         self.bots = BotsResource(self, self._transport)
         self.conversations = ConversationsResource(self, self._transport)
         self.knowledge = KnowledgeResource(self, self._transport)
+        self.sources = SourcesResource(self, self._transport)
 
     def __repr__(self) -> str:
         return f"FiniClient(base_url={self.base_url!r})"
@@ -122,6 +124,7 @@ class FiniClient:
     async def aclose(self) -> None:
         """Close the client's connections. Idempotent."""
         await self.knowledge.aclose()  # pending job waits raise ClientStateError
+        await self.sources.aclose()
         await self._transport.aclose()
 
     async def __aenter__(self) -> FiniClient:

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import _fini_bots, _fini_conversations, _fini_knowledge
+from . import _fini_bots, _fini_conversations, _fini_knowledge, _fini_sources
 from ._fini_conversations import FakeConversation, FakeConversations
 from ._fini_knowledge import FakeKnowledge
+from ._fini_sources import FakeSources
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Handler, json_response, reason
 
@@ -79,6 +80,8 @@ class FakeFini(EmulatorServer):
         self.knowledge = FakeKnowledge(self)
         #: The conversation side: stored conversations, list bounds, bulk-delete refusals.
         self.conversations = FakeConversations(self)
+        #: The sources side: source records, page texts, providers, fetch timelines.
+        self.sources = FakeSources(self)
         super().__init__(host=host, port=port)
         if rate_limit is not None:
             self.set_rate_limit(rate_limit)
@@ -88,6 +91,7 @@ class FakeFini(EmulatorServer):
         _fini_bots.setup(self, app)
         _fini_knowledge.setup(self, app)
         _fini_conversations.setup(self, app)
+        _fini_sources.setup(self, app)
         return app
 
     def route(
