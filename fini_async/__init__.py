@@ -47,6 +47,14 @@ from ._ratelimit import RateLimiter, RateLimiterUnavailableError, TokenBucket
 from ._streaming import AnswerStream
 from ._transport import StreamResponse
 from ._version import __version__
+from .resources._chat_history import (
+    ChatConversation,
+    ChatHistory,
+    ChatHistoryPage,
+    ChatRequest,
+    ChatSource,
+)
+from .resources.agents import Prompt
 from .resources.bots import AskRequest, Bot, Chat
 from .resources.conversations import (
     Conversation,
@@ -56,7 +64,8 @@ from .resources.conversations import (
     UsedArticle,
     UsedFolder,
 )
-from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
+from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator, TreePersistResult
+from .resources.knowledge_items import KnowledgeItem
 from .resources.sources import (
     AddedSources,
     DeletedSourceArticle,
@@ -129,6 +138,11 @@ __all__ = [
     "Bot",
     "BulkDeleteError",
     "Chat",
+    "ChatConversation",
+    "ChatHistory",
+    "ChatHistoryPage",
+    "ChatRequest",
+    "ChatSource",
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
@@ -150,6 +164,7 @@ __all__ = [
     "JobPoller",
     "JobStatus",
     "JobTimeoutError",
+    "KnowledgeItem",
     "KnowledgeJob",
     "KnowledgeJobIterator",
     "Message",
@@ -158,6 +173,7 @@ __all__ = [
     "Page",
     "PageIterator",
     "PermissionDeniedError",
+    "Prompt",
     "ProviderResource",
     "RateLimitError",
     "RateLimiter",
@@ -183,6 +199,7 @@ __all__ = [
     "StreamResponse",
     "Timeout",
     "TokenBucket",
+    "TreePersistResult",
     "UnknownEvent",
     "UnprocessableEntityError",
     "UsedArticle",

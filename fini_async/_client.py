@@ -21,9 +21,11 @@ from ._config import (
 from ._exceptions import ConfigurationError
 from ._ratelimit import RateLimiter, as_rate_limiter
 from ._transport import Transport
+from .resources.agents import AgentsResource
 from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
 from .resources.knowledge import KnowledgeResource
+from .resources.knowledge_items import KnowledgeItemsResource
 from .resources.sources import SourcesResource
 
 __all__ = ["FiniClient"]
@@ -103,6 +105,8 @@ class FiniClient:
         self.conversations = ConversationsResource(self, self._transport)
         self.knowledge = KnowledgeResource(self, self._transport)
         self.sources = SourcesResource(self, self._transport)
+        self.agents = AgentsResource(self, self._transport)
+        self.knowledge_items = KnowledgeItemsResource(self, self._transport)
 
     def __repr__(self) -> str:
         return f"FiniClient(base_url={self.base_url!r})"

@@ -40,6 +40,11 @@ EXPECTED_ALL = [
     "Bot",
     "BulkDeleteError",
     "Chat",
+    "ChatConversation",
+    "ChatHistory",
+    "ChatHistoryPage",
+    "ChatRequest",
+    "ChatSource",
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
@@ -61,6 +66,7 @@ EXPECTED_ALL = [
     "JobPoller",
     "JobStatus",
     "JobTimeoutError",
+    "KnowledgeItem",
     "KnowledgeJob",
     "KnowledgeJobIterator",
     "Message",
@@ -69,6 +75,7 @@ EXPECTED_ALL = [
     "Page",
     "PageIterator",
     "PermissionDeniedError",
+    "Prompt",
     "ProviderResource",
     "RateLimitError",
     "RateLimiter",
@@ -94,6 +101,7 @@ EXPECTED_ALL = [
     "StreamResponse",
     "Timeout",
     "TokenBucket",
+    "TreePersistResult",
     "UnknownEvent",
     "UnprocessableEntityError",
     "UsedArticle",
@@ -174,7 +182,15 @@ def _public_classes() -> list[type]:
                 classes[id(value)] = value
     client = fini_async.FiniClient(api_key="k")
     sharely = fini_async.SharelyClient("k", workspace_id="w", organization_id="o")
-    for resource in (client.bots, client.conversations, client.knowledge, sharely.knowledge):
+    for resource in (
+        client.bots,
+        client.conversations,
+        client.knowledge,
+        client.sources,
+        client.agents,
+        client.knowledge_items,
+        sharely.knowledge,
+    ):
         classes[id(type(resource))] = type(resource)
     return list(classes.values())
 

@@ -9,9 +9,22 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import _fini_bots, _fini_conversations, _fini_knowledge, _fini_sources
+from . import (
+    _fini_agents,
+    _fini_bots,
+    _fini_conversations,
+    _fini_history,
+    _fini_knowledge,
+    _fini_knowledge_items,
+    _fini_knowledge_tree,
+    _fini_sources,
+)
+from ._fini_agents import FakeAgents
 from ._fini_conversations import FakeConversation, FakeConversations
+from ._fini_history import FakeHistory
 from ._fini_knowledge import FakeKnowledge
+from ._fini_knowledge_items import FakeKnowledgeItems
+from ._fini_knowledge_tree import FakeKnowledgeTree
 from ._fini_sources import FakeSources
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Handler, json_response, reason
@@ -82,6 +95,11 @@ class FakeFini(EmulatorServer):
         self.conversations = FakeConversations(self)
         #: The sources side: source records, page texts, providers, fetch timelines.
         self.sources = FakeSources(self)
+        #: Agent prompts, chat history, knowledge items and the knowledge tree.
+        self.agents = FakeAgents(self)
+        self.history = FakeHistory(self)
+        self.knowledge_items = FakeKnowledgeItems(self)
+        self.knowledge_tree = FakeKnowledgeTree(self)
         super().__init__(host=host, port=port)
         if rate_limit is not None:
             self.set_rate_limit(rate_limit)
@@ -92,6 +110,10 @@ class FakeFini(EmulatorServer):
         _fini_knowledge.setup(self, app)
         _fini_conversations.setup(self, app)
         _fini_sources.setup(self, app)
+        _fini_agents.setup(self, app)
+        _fini_history.setup(self, app)
+        _fini_knowledge_items.setup(self, app)
+        _fini_knowledge_tree.setup(self, app)
         return app
 
     def route(
