@@ -170,6 +170,7 @@ async def test_add_urls_then_wait_for_the_ingestion(
     fake: FakeFini, client: FiniClient, src: FakeSources
 ) -> None:
     src.pages["https://shop.example.com/returns"] = "Returns are free within 30 days."
+    src.pending_for = 3600  # queued until the test lets it run
     added = await client.sources.add_urls(
         ["https://shop.example.com/returns", "https://shop.example.com/returns"], english=True
     )
@@ -182,7 +183,8 @@ async def test_add_urls_then_wait_for_the_ingestion(
     }
     (doc_id,) = added.ids
     queued = await client.sources.get(doc_id)
-    assert queued.linked_job_status in ("PENDING", "IN_PROGRESS") and not queued.paragraphs
+    assert queued.linked_job_status == "PENDING" and not queued.paragraphs
+    src.documents[doc_id].fetch_pending_for = 0  # the fetch runs now
     (done,) = await client.sources.wait_for_refresh([doc_id], timeout=10)
     assert done.linked_job_status == "COMPLETED" and done.success and done.english
     assert done.paragraphs == ["Returns are free within 30 days."]
@@ -299,16 +301,29 @@ async def test_many_waits_share_one_polling_task(
     fake: FakeFini, client: FiniClient, src: FakeSources
 ) -> None:
     docs = seed(src, 12)
+    src.pending_for = 3600  # nothing finishes until the test says so
     ids = await client.sources.refresh([d.id for d in docs])
-    first = asyncio.ensure_future(client.sources.wait_for_refresh(ids[:8], timeout=10))
-    second = asyncio.ensure_future(client.sources.wait_for_refresh(ids[4:], timeout=10))
-    await asyncio.sleep(0.01)
+    poller = client.sources.poller
+    seen: set[str] = set()
+    all_seen = asyncio.Event()
+
+    def progress(source_id: str, doc: SourceDocument) -> None:
+        seen.add(source_id)
+        if len(seen) == len(ids):
+            all_seen.set()
+
+    poller.add_progress_callback(progress)
+    first = asyncio.ensure_future(client.sources.wait_for_refresh(ids[:8], timeout=30))
+    second = asyncio.ensure_future(client.sources.wait_for_refresh(ids[4:], timeout=30))
+    await asyncio.wait_for(all_seen.wait(), 30)  # every source polled at least once
     pollers = [t for t in asyncio.all_tasks() if "source refreshes poller" in t.get_name()]
-    assert len(pollers) == 1 and sorted(client.sources.poller.pending) == sorted(ids)
+    assert len(pollers) == 1 and sorted(poller.pending) == sorted(ids)
+    for doc in docs:
+        doc.fetch_pending_for = 0  # the fetches finish now
     done = await first + await second
-    assert {d.id for d in done} == set(ids)
-    await asyncio.sleep(0)
-    assert not client.sources.poller.running  # nobody waits: the task is gone
+    assert {d.id for d in done} == set(ids) and all(d.success for d in done)
+    await asyncio.wait_for(pollers[0], 5)  # nobody waits any more: the task ends by itself
+    assert not poller.running
     assert_pool_idle(client)
 
 
