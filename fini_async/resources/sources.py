@@ -318,7 +318,9 @@ class SourcesResource(Resource["FiniClient"]):
         request, for that, for an unknown type and when both lists are empty. Ingestion
         queues work, so the call is retried only when the server surely did not process it
         (connect failure, 429, 503). 400 (:class:`BadRequestError`) when the server refuses
-        the values."""
+        the values; whether it then queued the others is not documented (the emulator
+        refuses the batch whole), so treat a refused call as "maybe partly queued" and list
+        the sources to see."""
         kind = one_of(source, INGEST_SOURCES, "source")
         body = IngestBody(source=kind)
         to_add = _values(ids, kind, "ids")
@@ -497,7 +499,8 @@ class SourcesResource(Resource["FiniClient"]):
         Items that already existed are updated (``updated_document_ids``). Not retried once
         the server may have processed it. :class:`ValidationError`, before any request, for an
         unknown provider, no items, or an item missing a required field; 400 when the provider
-        is not connected."""
+        is not connected or refuses an item (whether the other items were registered is not
+        documented; the emulator refuses the batch whole)."""
         name = one_of(provider, PROVIDERS, "provider")
         if isinstance(resources, (str, bytes, Mapping)) or not isinstance(resources, Iterable):
             raise ValidationError("resources must be a list of provider items", field="resources")
