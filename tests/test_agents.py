@@ -116,3 +116,25 @@ async def test_saving_is_not_repeated_and_needs_write(fake: FakeFini, client: Fi
             await reader.agents.update_prompt(
                 "bot_default", hc_planning_prompt=[], hc_guideline_prompt=[], hc_channel_prompt=[]
             )
+
+
+async def test_a_bad_key_is_401_on_the_other_new_routes(fake: FakeFini) -> None:
+    from fini_async import AuthenticationError
+
+    async with fake.client("fini_wrong") as stranger:
+        for call in (
+            stranger.agents.list(),
+            stranger.agents.get_prompt("bot_default"),
+            stranger.agents.prompt_history("bot_default"),
+            stranger.agents.update_prompt(
+                "bot_default", hc_planning_prompt=[], hc_guideline_prompt=[], hc_channel_prompt=[]
+            ),
+            stranger.bots.history(),
+            stranger.knowledge_items.list(),
+            stranger.knowledge_items.create("q", "a"),
+            stranger.knowledge_items.update("k1", question="q", answer="a"),
+            stranger.knowledge.initialize_tree("bikes"),
+            stranger.knowledge.persist_tree(b"folder,article_title\nA,B\n"),
+        ):
+            with pytest.raises(AuthenticationError):
+                await call

@@ -363,6 +363,47 @@ async def test_closing_the_client_ends_pending_waits(fake: FakeFini, src: FakeSo
     assert not client.sources.poller.running
 
 
+async def test_ids_of_another_workspace_are_403(
+    fake: FakeFini, client: FiniClient, src: FakeSources
+) -> None:
+    mine, theirs = seed(src, 2)
+    src.foreign.add(theirs.id)
+    with pytest.raises(PermissionDeniedError):
+        await client.sources.refresh([mine.id, theirs.id])
+    with pytest.raises(PermissionDeniedError):
+        await client.sources.delete([mine.id, theirs.id])
+    assert mine.id in src.documents and mine.fetch_started is None  # nothing done
+
+
+async def test_a_bad_key_is_401_on_every_sources_route(fake: FakeFini) -> None:
+    from fini_async import AuthenticationError
+
+    some = str(uuid.uuid4())
+    async with fake.client("fini_wrong") as stranger:
+        for call in (
+            stranger.sources.list(),
+            stranger.sources.get(some),
+            stranger.sources.add_urls(["https://example.com"]),
+            stranger.sources.crawl_links("https://example.com"),
+            stranger.sources.refresh([some]),
+            stranger.sources.delete([some]),
+            stranger.sources.discover("notion"),
+            stranger.sources.import_(
+                "notion",
+                [
+                    {
+                        "originalUrl": "https://n.so/a",
+                        "title": "A",
+                        "externalId": "a",
+                        "mimeType": "t",
+                    }
+                ],
+            ),
+        ):
+            with pytest.raises(AuthenticationError):
+                await call
+
+
 # -- delete --------------------------------------------------------------------------------------
 
 
@@ -427,6 +468,8 @@ async def test_discover_import_and_ingest_a_provider(
 ) -> None:
     with pytest.raises(BadRequestError):  # not connected in the dashboard
         await client.sources.discover("notion")
+    with pytest.raises(BadRequestError):
+        await client.sources.import_("notion", NOTION_ITEMS)
     src.connect("notion", NOTION_ITEMS)
     found = await client.sources.discover("notion")
     assert all(isinstance(r, ProviderResource) for r in found)
