@@ -332,16 +332,16 @@ class FakeSources:
         if cursor is None:
             page, more = selected[:limit], len(selected) > limit
         else:
-            ids = [w["id"] for w in wires]
-            if cursor not in ids:
-                return 400, ["cursor must be the id of a source"]
             # positions in the whole ordering, so a cursor outside the filter still works
-            position = ids.index(cursor)
+            positions = {w["id"]: i for i, w in enumerate(wires)}
+            position = positions.get(cursor)
+            if position is None:
+                return 400, ["cursor must be the id of a source"]
             if direction == "next":  # the API's "next" is older
-                rest = [w for w in selected if ids.index(w["id"]) > position]
+                rest = [w for w in selected if positions[w["id"]] > position]
                 page, more = rest[:limit], len(rest) > limit
             else:
-                rest = [w for w in selected if ids.index(w["id"]) < position]
+                rest = [w for w in selected if positions[w["id"]] < position]
                 page, more = rest[-limit:], len(rest) > limit
         return 200, {"documents": page, "hasMore": more}
 
@@ -557,7 +557,6 @@ def setup(fake: FakeFini, app: web.Application) -> None:
         return reply(*sources.list_page(request.query))
 
     async def get_source(request: web.Request) -> web.StreamResponse:
-        sources.settle_due()
         return reply(*sources.get(request.match_info["id"]))
 
     async def discover(request: web.Request) -> web.StreamResponse:
