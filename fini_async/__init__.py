@@ -48,6 +48,14 @@ from ._streaming import AnswerStream
 from ._transport import AttemptHook, StreamResponse, attempt_hook
 from ._version import __version__
 from .resources._articles_models import Article
+from .resources._chat_history import (
+    ChatConversation,
+    ChatHistory,
+    ChatHistoryPage,
+    ChatRequest,
+    ChatSource,
+)
+from .resources.agents import Prompt
 from .resources.bots import AskRequest, Bot, Chat
 from .resources.conversations import (
     Conversation,
@@ -58,8 +66,19 @@ from .resources.conversations import (
     UsedFolder,
 )
 from .resources.folders import Folder, FolderNode, FolderTree
-from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator
+from .resources.knowledge import JobStatus, KnowledgeJob, KnowledgeJobIterator, TreePersistResult
+from .resources.knowledge_items import KnowledgeItem
 from .resources.rules import Rule
+from .resources.sources import (
+    AddedSources,
+    DeletedSourceArticle,
+    DeletedSourceDocument,
+    DeletedSources,
+    ProviderResource,
+    SourceDocument,
+    SourceList,
+    SourcePage,
+)
 from .resources.tags import Tag, TagGroup
 
 if TYPE_CHECKING:  # imported on first use: most users of the Fini client never need Sharely
@@ -106,6 +125,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AddedSources",
     "Answer",
     "AnswerDelta",
     "AnswerMetadata",
@@ -124,12 +144,20 @@ __all__ = [
     "Bot",
     "BulkDeleteError",
     "Chat",
+    "ChatConversation",
+    "ChatHistory",
+    "ChatHistoryPage",
+    "ChatRequest",
+    "ChatSource",
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
     "Conversation",
     "ConversationList",
     "ConversationPage",
+    "DeletedSourceArticle",
+    "DeletedSourceDocument",
+    "DeletedSources",
     "Event",
     "FiniClient",
     "FiniError",
@@ -145,6 +173,7 @@ __all__ = [
     "JobPoller",
     "JobStatus",
     "JobTimeoutError",
+    "KnowledgeItem",
     "KnowledgeJob",
     "KnowledgeJobIterator",
     "Message",
@@ -153,6 +182,8 @@ __all__ = [
     "Page",
     "PageIterator",
     "PermissionDeniedError",
+    "Prompt",
+    "ProviderResource",
     "RateLimitError",
     "RateLimiter",
     "RateLimiterUnavailableError",
@@ -170,6 +201,9 @@ __all__ = [
     "SharelyUploadFileMetadata",
     "SharelyUploadedFile",
     "Source",
+    "SourceDocument",
+    "SourceList",
+    "SourcePage",
     "StreamError",
     "StreamEvent",
     "StreamResponse",
@@ -177,6 +211,7 @@ __all__ = [
     "TagGroup",
     "Timeout",
     "TokenBucket",
+    "TreePersistResult",
     "UnknownEvent",
     "UnprocessableEntityError",
     "UsedArticle",

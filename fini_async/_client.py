@@ -23,12 +23,15 @@ from ._ratelimit import RateLimiter, as_rate_limiter
 from ._transport import Transport
 from ._validate import base_url as check_base_url
 from ._validate import header_value
+from .resources.agents import AgentsResource
 from .resources.articles import ArticlesResource
 from .resources.bots import BotsResource
 from .resources.conversations import ConversationsResource
 from .resources.folders import FoldersResource
 from .resources.knowledge import KnowledgeResource
+from .resources.knowledge_items import KnowledgeItemsResource
 from .resources.rules import RulesResource
+from .resources.sources import SourcesResource
 from .resources.tags import TagsResource
 
 __all__ = ["FiniClient"]
@@ -123,6 +126,9 @@ class FiniClient:
         self.folders = FoldersResource(self, self._transport)
         self.rules = RulesResource(self, self._transport)
         self.tags = TagsResource(self, self._transport)
+        self.sources = SourcesResource(self, self._transport)
+        self.agents = AgentsResource(self, self._transport)
+        self.knowledge_items = KnowledgeItemsResource(self, self._transport)
 
     def __repr__(self) -> str:
         return f"FiniClient(base_url={self.base_url!r})"
@@ -144,6 +150,7 @@ class FiniClient:
     async def aclose(self) -> None:
         """Close the client's connections. Idempotent."""
         await self.knowledge.aclose()  # pending job waits raise ClientStateError
+        await self.sources.aclose()
         await self._transport.aclose()
 
     async def __aenter__(self) -> FiniClient:

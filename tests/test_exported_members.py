@@ -23,6 +23,7 @@ EXPECTED_ALL = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AddedSources",
     "Answer",
     "AnswerDelta",
     "AnswerMetadata",
@@ -41,12 +42,20 @@ EXPECTED_ALL = [
     "Bot",
     "BulkDeleteError",
     "Chat",
+    "ChatConversation",
+    "ChatHistory",
+    "ChatHistoryPage",
+    "ChatRequest",
+    "ChatSource",
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
     "Conversation",
     "ConversationList",
     "ConversationPage",
+    "DeletedSourceArticle",
+    "DeletedSourceDocument",
+    "DeletedSources",
     "Event",
     "FiniClient",
     "FiniError",
@@ -62,6 +71,7 @@ EXPECTED_ALL = [
     "JobPoller",
     "JobStatus",
     "JobTimeoutError",
+    "KnowledgeItem",
     "KnowledgeJob",
     "KnowledgeJobIterator",
     "Message",
@@ -70,6 +80,8 @@ EXPECTED_ALL = [
     "Page",
     "PageIterator",
     "PermissionDeniedError",
+    "Prompt",
+    "ProviderResource",
     "RateLimitError",
     "RateLimiter",
     "RateLimiterUnavailableError",
@@ -87,6 +99,9 @@ EXPECTED_ALL = [
     "SharelyUploadFileMetadata",
     "SharelyUploadedFile",
     "Source",
+    "SourceDocument",
+    "SourceList",
+    "SourcePage",
     "StreamError",
     "StreamEvent",
     "StreamResponse",
@@ -94,6 +109,7 @@ EXPECTED_ALL = [
     "TagGroup",
     "Timeout",
     "TokenBucket",
+    "TreePersistResult",
     "UnknownEvent",
     "UnprocessableEntityError",
     "UsedArticle",
@@ -175,7 +191,15 @@ def _public_classes() -> list[type]:
                 classes[id(value)] = value
     client = fini_async.FiniClient(api_key="k")
     sharely = fini_async.SharelyClient("k", workspace_id="w", organization_id="o")
-    for resource in (client.bots, client.conversations, client.knowledge, sharely.knowledge):
+    for resource in (
+        client.bots,
+        client.conversations,
+        client.knowledge,
+        client.sources,
+        client.agents,
+        client.knowledge_items,
+        sharely.knowledge,
+    ):
         classes[id(type(resource))] = type(resource)
     help_center = (client.articles, client.folders, client.rules, client.tags, client.tags.groups)
     for resource in help_center:

@@ -129,9 +129,12 @@ async def test_every_python_block_runs_as_written(
     script = tmp_path / f"{block.name}.py"
     script.write_text(block.code)
     if block.is_pytest_module:
-        # Plain pytest: no anyio or pytest-asyncio plugin, no configuration of this project.
+        # Plain pytest, no configuration of this project; no anyio or pytest-asyncio plugin
+        # unless the block says it uses anyio's (the fixtures of fini-async's own plugin do).
         (tmp_path / "pytest.ini").write_text("[pytest]\n")
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:anyio", "-p", "no:asyncio"]
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:asyncio"]
+        if "pytest.mark.anyio" not in block.code:
+            command += ["-p", "no:anyio"]
         command += ["-p", "no:cacheprovider", script.name]
     else:
         command = [sys.executable, script.name]

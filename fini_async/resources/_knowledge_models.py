@@ -159,3 +159,19 @@ def _decode_statuses(content: bytes, status: int) -> list[JobStatus]:
         if item is not None:
             out.append(item)
     return out
+
+
+class TreeInitBody(msgspec.Struct, rename="camel"):
+    """The body of ``POST /v2/knowledge/public/tree/initialize``."""
+
+    init_prompt: str
+
+
+class TreePersistResult(msgspec.Struct):
+    """What importing a knowledge tree file did (the values are not documented)."""
+
+    status: str | None = None
+    message: str | None = None
+
+
+_persisted = Lenient(TreePersistResult)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -17,6 +18,7 @@ from .._ratelimit import RateLimiter
 from .._streaming import AnswerStream
 from .._validate import mapping, non_empty_str, number_in, one_of, scalar_mapping, str_list
 from ._base import Resource
+from ._chat_history import ChatHistory, history_params
 
 if TYPE_CHECKING:
     from .._client import FiniClient  # noqa: F401 (named in the base class Resource["FiniClient"])
@@ -403,6 +405,49 @@ class BotsResource(Resource["FiniClient"]):
         """A chat whose turns carry the conversation's messages into the next question."""
         check_ask_options({"instruction": instruction, **defaults})  # the defaults, now
         return Chat(self, instruction, defaults)
+
+    def history(
+        self,
+        *,
+        start: datetime | int | float | None = None,
+        end: datetime | int | float | None = None,
+        source: str | Sequence[str] | None = None,
+        category: str | None = None,
+        feedback_type: str | None = None,
+        escalation: bool | None = None,
+        has_links: bool | None = None,
+        user_id: str | None = None,
+        ticket_id: str | None = None,
+        question: str | None = None,
+        page_size: int = 50,
+        timeout: TimeoutTypes = None,
+    ) -> ChatHistory:
+        """The agents' chat history: ``await`` it for the first page, ``async for`` over it for
+        every conversation (see :class:`ChatHistory`), each with its ``bot_requests``.
+
+        ``start``/``end`` are aware datetimes or epoch milliseconds. ``source`` is one source
+        or several (``all``, ``zendesk``, ``slack``, ``discord``, ``widget``, ``intercom``,
+        ``ui``, ``api``: sent as repeated parameters). ``feedback_type`` is ``thumbs_up``,
+        ``thumbs_down`` or ``no_feedback``. The API returns no cursor: each following page
+        starts after the last conversation's id. An older deployment answers a bare array of
+        requests: each becomes a conversation holding one request, on a single page.
+
+        :class:`ValidationError` before any request for a naive datetime, ``start >= end``,
+        ``page_size`` outside 1..100 or a bad filter."""
+        params = history_params(
+            start=start,
+            end=end,
+            source=source,
+            category=category,
+            feedback_type=feedback_type,
+            escalation=escalation,
+            has_links=has_links,
+            user_id=user_id,
+            ticket_id=ticket_id,
+            question=question,
+            page_size=page_size,
+        )
+        return ChatHistory(self, params, timeout)
 
     async def list(
         self, *, timeout: TimeoutTypes = None, extra_headers: Mapping[str, str] | None = None

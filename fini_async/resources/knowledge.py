@@ -7,6 +7,7 @@ through one coalescing poller per client (see :mod:`fini_async._poller`).
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +15,10 @@ import anyio
 
 from .._config import TimeoutTypes
 from .._exceptions import APIResponseValidationError, JobError, ValidationError
+from .._multipart import FileInput, Upload, multipart_body
 from .._poller import JobPoller, make_classifier
 from .._validate import non_empty_str, one_of, optional_str
-from ._base import Resource
+from ._base import Resource, raw_body
 from ._knowledge_jobs import JobLike, KnowledgeJob, KnowledgeJobIterator, _handle, _split
 
 # The wire structs live in _knowledge_models; the public names are re-exported from here.
@@ -25,9 +27,12 @@ from ._knowledge_models import (
     GenerateBody,
     JobStatus,
     JobStatusBody,
+    TreeInitBody,
+    TreePersistResult,
     _bulk,
     _bulk_list,
     _decode_statuses,
+    _persisted,
     _queued,
     _QueuedJob,
 )
@@ -45,11 +50,16 @@ __all__ = [
     "KnowledgeJob",
     "KnowledgeJobIterator",
     "KnowledgeResource",
+    "TreePersistResult",
 ]
 
 GENERATE_PATH = "/v2/knowledge/public"
 BULK_PATH = "/v2/knowledge/public/bulk"
 STATUS_PATH = "/v2/knowledge/public/jobs/status"
+TREE_INIT_PATH = "/v2/knowledge/public/tree/initialize"
+TREE_PERSIST_PATH = "/v2/knowledge/public/tree/persist"
+#: The file name a tree sent as bytes goes by (the one the docs save the template as).
+TREE_FILENAME = "fini-tree-template.csv"
 
 #: The origins ``generate`` accepts.
 ORIGINS = ("generated", "sources", "inbox")
@@ -222,6 +232,73 @@ class KnowledgeResource(Resource["FiniClient"]):
         order = {doc: i for i, doc in reversed(list(enumerate(ids)))}
         return sorted(jobs, key=lambda j: order.get(j.document_id or "", len(ids)))
 
+    # -- the knowledge tree ----------------------------------------------------------------------
+
+    async def initialize_tree(
+        self,
+        prompt: str,
+        *,
+        timeout: TimeoutTypes = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """Generate a folder/article scaffold from ``prompt`` and return the file the API
+        answers (its bytes, not JSON: a CSV, which the docs save as
+        ``fini-tree-template.csv``). Edit it, then import it with :meth:`persist_tree`.
+
+        Nothing is stored by this call, so it is retried like a read. :class:`ValidationError`
+        for an empty prompt, before any request; 500 (:class:`InternalServerError`) when the
+        generation failed."""
+        return await self._post(
+            TREE_INIT_PATH,
+            into=raw_body,
+            body=TreeInitBody(init_prompt=non_empty_str(prompt, "prompt")),
+            idempotent=True,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+        )
+
+    async def persist_tree(
+        self,
+        file: FileInput,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> TreePersistResult:
+        """Import a (possibly edited) tree file into the workspace: a path, bytes (such as what
+        :meth:`initialize_tree` returned; named ``fini-tree-template.csv`` unless ``filename``
+        says otherwise) or a binary file object, sent as the multipart part ``file`` and
+        streamed from disk, never read whole into memory.
+
+        An import changes the workspace, so it is retried (re-opening the file, or rewinding
+        the caller's file object) only when the server surely did not process it (connect
+        failure, 429, 503). :class:`ValidationError` before any request for a missing path or
+        a text-mode file; 500 (:class:`InternalServerError`) when the server could not import
+        the file (check its format)."""
+        name = optional_str(filename, "filename")
+        if name is None and isinstance(file, (bytes, bytearray, memoryview)):
+            name = TREE_FILENAME
+        upload = Upload(file, name, content_type, _tree_content_type)
+        if not upload.resendable and max_retries is None:
+            max_retries = 0
+        try:
+            resp = await self._send(
+                "POST",
+                TREE_PERSIST_PATH,
+                content_factory=multipart_body([], upload),
+                idempotent=False,
+                timeout=timeout,
+                max_retries=max_retries,
+                extra_headers=extra_headers,
+            )
+        finally:
+            upload.close_all()
+        return _persisted.decode(resp.content, status=resp.status)
+
     # -- statuses ------------------------------------------------------------------------------
 
     async def get_jobs(
@@ -390,3 +467,10 @@ def _options(
         body.instructions = text
     if bot_id is not None:
         body.bot_id = non_empty_str(bot_id, "bot_id")
+
+
+def _tree_content_type(filename: str, content_type: str | None) -> str:
+    """The part's type: as given, else from the name's extension, else CSV (the template's)."""
+    if content_type is not None:
+        return non_empty_str(content_type, "content_type")
+    return mimetypes.guess_type(filename)[0] or "text/csv"

@@ -10,17 +10,27 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import (
+    _fini_agents,
     _fini_articles,
     _fini_bots,
     _fini_conversations,
+    _fini_history,
     _fini_knowledge,
+    _fini_knowledge_items,
+    _fini_knowledge_tree,
     _fini_rules,
+    _fini_sources,
     _fini_tags,
 )
+from ._fini_agents import FakeAgents
 from ._fini_articles import FakeArticles
 from ._fini_conversations import FakeConversation, FakeConversations
+from ._fini_history import FakeHistory
 from ._fini_knowledge import FakeKnowledge
+from ._fini_knowledge_items import FakeKnowledgeItems
+from ._fini_knowledge_tree import FakeKnowledgeTree
 from ._fini_rules import FakeRules
+from ._fini_sources import FakeSources
 from ._fini_tags import FakeTags
 from ._kb import Article, KnowledgeBase
 from ._server import EmulatorServer, Handler, json_response, reason
@@ -94,6 +104,13 @@ class FakeFini(EmulatorServer):
         #: Rules, and tags with their groups (a Fini-managed group is seeded).
         self.rules = FakeRules(self)
         self.tags = FakeTags(self)
+        #: The sources side: source records, page texts, providers, fetch timelines.
+        self.sources = FakeSources(self)
+        #: Agent prompts, chat history, knowledge items and the knowledge tree.
+        self.agents = FakeAgents(self)
+        self.history = FakeHistory(self)
+        self.knowledge_items = FakeKnowledgeItems(self)
+        self.knowledge_tree = FakeKnowledgeTree(self)
         super().__init__(host=host, port=port)
         if rate_limit is not None:
             self.set_rate_limit(rate_limit)
@@ -106,6 +123,11 @@ class FakeFini(EmulatorServer):
         _fini_articles.setup(self, app)
         _fini_rules.setup(self, app)
         _fini_tags.setup(self, app)
+        _fini_sources.setup(self, app)
+        _fini_agents.setup(self, app)
+        _fini_history.setup(self, app)
+        _fini_knowledge_items.setup(self, app)
+        _fini_knowledge_tree.setup(self, app)
         return app
 
     def route(

@@ -90,6 +90,7 @@ async def _ask(fake: FakeFini, request: web.Request) -> web.StreamResponse:
         text = f'Following up on "{earlier}": {text}'
     categories = [c for c in body.get("categories") or [] if isinstance(c, str)][:1]
     answer_uuid = str(uuid.uuid4())
+    fake.history.record(question, text, categories, based_on)  # the chat-history route's rows
     messages = [
         *body["messageHistory"],
         {"role": "user", "content": question},
