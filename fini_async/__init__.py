@@ -55,6 +55,7 @@ from .resources._chat_history import (
     ChatRequest,
     ChatSource,
 )
+from .resources._sync import SyncDocumentResult, SyncProgress, SyncReport
 from .resources.agents import Prompt
 from .resources.bots import AskRequest, Bot, Chat
 from .resources.conversations import (
@@ -207,6 +208,9 @@ __all__ = [
     "StreamError",
     "StreamEvent",
     "StreamResponse",
+    "SyncDocumentResult",
+    "SyncProgress",
+    "SyncReport",
     "Tag",
     "TagGroup",
     "Timeout",

@@ -5,14 +5,22 @@ decoders. ``knowledge.py`` re-exports the public names.
 
 from __future__ import annotations
 
+import mimetypes
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from .._exceptions import ValidationError
 from .._models import Lenient, ms_to_datetime
+from .._validate import non_empty_str, one_of, optional_str
 
-__all__ = ["BulkGenerateBody", "GenerateBody", "JobStatus", "JobStatusBody"]
+__all__ = ["RESTRICTED_OPS", "BulkGenerateBody", "GenerateBody", "JobStatus", "JobStatusBody"]
+
+#: The documented ``restrictedOps`` values.
+RESTRICTED_OPS = ("ADD_ARTICLE_TO_FOLDER", "UPDATE_ARTICLE", "DO_NOTHING")
 
 
 # -- wire structs ------------------------------------------------------------------------------
@@ -175,3 +183,37 @@ class TreePersistResult(msgspec.Struct):
 
 
 _persisted = Lenient(TreePersistResult)
+
+
+# -- request checks (shared by generate and bulk_generate) ------------------------------------
+
+
+def _bool(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{field} must be True or False, got {value!r}", field=field)
+    return value
+
+
+def _options(
+    body: GenerateBody | BulkGenerateBody,
+    restricted_ops: Iterable[str] | str | None,
+    instructions: str | None,
+    bot_id: str | None,
+) -> None:
+    if restricted_ops is not None:
+        ops = [restricted_ops] if isinstance(restricted_ops, str) else restricted_ops
+        if not isinstance(ops, Iterable):
+            raise ValidationError("restricted_ops must be a list", field="restricted_ops")
+        body.restricted_ops = [one_of(op, RESTRICTED_OPS, "restricted_ops") for op in ops]
+    text = optional_str(instructions, "instructions")
+    if text is not None:
+        body.instructions = text
+    if bot_id is not None:
+        body.bot_id = non_empty_str(bot_id, "bot_id")
+
+
+def _tree_content_type(filename: str, content_type: str | None) -> str:
+    """The part's type: as given, else from the name's extension, else CSV (the template's)."""
+    if content_type is not None:
+        return non_empty_str(content_type, "content_type")
+    return mimetypes.guess_type(filename)[0] or "text/csv"

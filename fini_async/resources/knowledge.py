@@ -7,7 +7,6 @@ through one coalescing poller per client (see :mod:`fini_async._poller`).
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,19 +22,24 @@ from ._knowledge_jobs import JobLike, KnowledgeJob, KnowledgeJobIterator, _handl
 
 # The wire structs live in _knowledge_models; the public names are re-exported from here.
 from ._knowledge_models import (
+    RESTRICTED_OPS,
     BulkGenerateBody,
     GenerateBody,
     JobStatus,
     JobStatusBody,
     TreeInitBody,
     TreePersistResult,
+    _bool,
     _bulk,
     _bulk_list,
     _decode_statuses,
+    _options,
     _persisted,
     _queued,
     _QueuedJob,
+    _tree_content_type,
 )
+from ._sync import SourceSync, SyncOptions, SyncProgress, SyncReport
 
 if TYPE_CHECKING:
     from .._client import FiniClient
@@ -63,8 +67,6 @@ TREE_FILENAME = "fini-tree-template.csv"
 
 #: The origins ``generate`` accepts.
 ORIGINS = ("generated", "sources", "inbox")
-#: The documented ``restrictedOps`` values.
-RESTRICTED_OPS = ("ADD_ARTICLE_TO_FOLDER", "UPDATE_ARTICLE", "DO_NOTHING")
 #: The documented job states. Others may appear: they mean "still running".
 JOB_STATUSES = ("PENDING", "IN_PROGRESS", "COMPLETED", "FAILED")
 #: The most job ids sent in one ``jobs/status`` call.
@@ -231,6 +233,47 @@ class KnowledgeResource(Resource["FiniClient"]):
             jobs.append(KnowledgeJob(job_id, self, document_id=doc))
         order = {doc: i for i, doc in reversed(list(enumerate(ids)))}
         return sorted(jobs, key=lambda j: order.get(j.document_id or "", len(ids)))
+
+    # -- the refresh workflow --------------------------------------------------------------------
+
+    async def sync_sources(
+        self,
+        ids: Iterable[str] | str | None = None,
+        *,
+        publish: bool = False,
+        only_changed: bool = True,
+        restricted_ops: Iterable[str] | str | None = None,
+        instructions: str | None = None,
+        bot_id: str | None = None,
+        refresh_timeout: float | None = 600,
+        job_timeout: float | None = 600,
+        bulk_size: int = 100,
+        publish_concurrency: int = 8,
+        on_progress: Callable[[SyncProgress], object] | None = None,
+    ) -> SyncReport:
+        """Bring generated knowledge up to date with its sources: refresh ``ids`` (None: every
+        source but raw files) -> wait for the fetches -> list those that ``changed`` (all that
+        fetched with ``only_changed=False``) -> :meth:`bulk_generate` drafts, ``bulk_size``
+        documents per call -> wait for every job -> with ``publish=True`` publish each draft.
+
+        Returns a :class:`SyncReport` with one :class:`SyncDocumentResult` per document; a
+        failure of one document is recorded there and never stops the others.
+        ``on_progress(SyncProgress)`` is called at each stage and as each document finishes.
+        Raises :class:`ValidationError` before any request for bad arguments; a refused
+        refresh (400: an unknown id, all or nothing) or a fetch wait that times out raises.
+        Cancelling leaves nothing running (queued jobs go on on the server)."""
+        options = SyncOptions.check(
+            ids,
+            publish=publish,
+            only_changed=only_changed,
+            generate_options=_generate_options(restricted_ops, instructions, bot_id),
+            refresh_timeout=refresh_timeout,
+            job_timeout=job_timeout,
+            bulk_size=bulk_size,
+            publish_concurrency=publish_concurrency,
+            on_progress=on_progress,
+        )
+        return await SourceSync(self._client, options).run()
 
     # -- the knowledge tree ----------------------------------------------------------------------
 
@@ -442,35 +485,14 @@ class KnowledgeResource(Resource["FiniClient"]):
         await self.poller.aclose()
 
 
-# -- helpers -----------------------------------------------------------------------------------
-
-
-def _bool(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValidationError(f"{field} must be True or False, got {value!r}", field=field)
-    return value
-
-
-def _options(
-    body: GenerateBody | BulkGenerateBody,
-    restricted_ops: Iterable[str] | str | None,
-    instructions: str | None,
-    bot_id: str | None,
-) -> None:
-    if restricted_ops is not None:
-        ops = [restricted_ops] if isinstance(restricted_ops, str) else restricted_ops
-        if not isinstance(ops, Iterable):
-            raise ValidationError("restricted_ops must be a list", field="restricted_ops")
-        body.restricted_ops = [one_of(op, RESTRICTED_OPS, "restricted_ops") for op in ops]
-    text = optional_str(instructions, "instructions")
-    if text is not None:
-        body.instructions = text
-    if bot_id is not None:
-        body.bot_id = non_empty_str(bot_id, "bot_id")
-
-
-def _tree_content_type(filename: str, content_type: str | None) -> str:
-    """The part's type: as given, else from the name's extension, else CSV (the template's)."""
-    if content_type is not None:
-        return non_empty_str(content_type, "content_type")
-    return mimetypes.guess_type(filename)[0] or "text/csv"
+def _generate_options(
+    restricted_ops: Iterable[str] | str | None, instructions: str | None, bot_id: str | None
+) -> dict[str, Any]:
+    """Check the generation options now (before any request) by building a body with them."""
+    _options(
+        BulkGenerateBody(document_ids=[], origin="sources", is_draft=True),
+        restricted_ops,
+        instructions,
+        bot_id,
+    )
+    return {"restricted_ops": restricted_ops, "instructions": instructions, "bot_id": bot_id}
