@@ -13,8 +13,11 @@ import click
 from .. import Answer, BatchProgress, ValidationError
 from ._askmany import BatchStats, answer_to_file
 from ._batchfile import AnswerFile, Resume, read_questions, scan_answers
+from ._cmd_articles import articles
 from ._cmd_conversations import conversations
 from ._cmd_knowledge import knowledge
+from ._cmd_sources import sources
+from ._cmd_sync import knowledge_sync
 from ._options import CONTEXT, EMULATOR_HELP, TIMEOUT_HELP, api_options
 from ._output import format_sources, json_line
 from ._progress import batch_progress, spinner
@@ -268,6 +271,9 @@ def _exit_if_failed(failed: int, total: int, output: Path, retry_errors: bool) -
 
 cli.add_command(knowledge)
 cli.add_command(conversations)
+cli.add_command(sources)
+cli.add_command(articles)
+knowledge.add_command(knowledge_sync)
 
 
 # -- emulator and demo ---------------------------------------------------------------------------
@@ -298,14 +304,17 @@ def emulator(settings: Settings, host: str, port: int, chunk_delay: float, seed:
     """Run the Fini API emulator until Ctrl-C, for curl or any client.
 
     It prints its URL and its two keys (read+write and read-only). Answers come from a small
-    built-in knowledge base; knowledge jobs, conversations and streaming all work.
+    built-in knowledge base; knowledge jobs, conversations, streaming and three sample sources
+    (two of them changed since their last fetch: try `knowledge sync`) all work.
     """
     from ..testing import READ_KEY, WRITE_KEY, FakeFini, conversations_of
+    from ._samples import seed_sources
 
     async def go() -> None:
         fake = FakeFini(host=host, port=port, chunk_delay=chunk_delay)
         async with fake:
             conversations_of(fake).seed_conversations(seed, span_days=6)
+            seed_sources(fake)
             click.echo(f"Fini emulator on {fake.url}")
             click.echo(f"  write key: {WRITE_KEY}")
             click.echo(f"  read-only key: {READ_KEY}")

@@ -57,9 +57,11 @@ async def open_client(settings: Settings) -> AsyncIterator[FiniClient]:
     emulator started in this process for the command's duration, with its test key."""
     if settings.emulator:
         from ..testing import FakeFini, conversations_of
+        from ._samples import seed_sources
 
         async with FakeFini() as fake:
             conversations_of(fake).seed_conversations(EMULATOR_CONVERSATIONS, span_days=6)
+            seed_sources(fake)
             async with fake.client(timeout=settings.timeout) as client:
                 yield client
         return
