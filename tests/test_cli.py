@@ -547,10 +547,15 @@ async def test_demo_runs_every_section() -> None:
     chat = run.out[positions[1] : positions[2]]
     assert "Is that upgrade prorated?  (sent with 2 earlier messages)" in chat
     assert 'Following up on "How do I upgrade to premium?":' in chat
-    after = run.out[positions[3] :]
+    after = run.out[positions[3] : positions[4]]
     assert "before: I could not find that" in after
     assert "after:  Shipping to Mars" in after
     assert "COMPLETED" in after
+    synced = run.out[positions[4] : positions[5]]
+    assert "2 sources refreshed (re-fetched), 1 changed" in synced
+    assert "published as " in synced and "[red]" not in synced
+    assert "we now deliver on Sundays" in synced
+    assert "the answer is based on the article just published" in synced
     assert "13 conversations in the last 7 days" in run.out
     assert "Demo finished in" in run.out
 

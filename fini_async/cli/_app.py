@@ -345,7 +345,8 @@ def demo(settings: Settings, questions: int) -> None:
 
     A streamed answer token by token, a chat that keeps its history, a batch with a progress
     bar and its throughput, knowledge generated, waited on and then used by the next answer,
-    and conversations listed. Needs no key and no network.
+    sources synced (refreshed, regenerated, published), and conversations listed. Needs no key
+    and no network.
     """
     from ._demo import run_demo
 

@@ -17,9 +17,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .. import BatchProgress, FiniClient
+from .. import BatchProgress, FiniClient, SyncProgress
 from ..testing import FakeFini, conversations_of, knowledge_of
 from ._progress import wait_for_job
+from ._samples import seed_sources
 
 __all__ = ["SECTIONS", "run_demo"]
 
@@ -29,7 +30,8 @@ SECTIONS = (
     "2. A chat that keeps its history",
     "3. A batch of {n} questions",
     "4. Knowledge generated, waited on, then used",
-    "5. Conversations listed",
+    "5. Knowledge kept in sync with its sources",
+    "6. Conversations listed",
 )
 
 STREAM_QUESTION = "How do I reset my password?"
@@ -54,6 +56,21 @@ NEW_KNOWLEDGE = (
     "the parcel travels in a pressurised crate."
 )
 
+SYNC_QUESTION = "Do you deliver on Sundays?"
+#: The demo's sources: (url, the text fetched earlier, the page now; None when unchanged).
+SYNC_SOURCES = (
+    (
+        "https://help.example.com/delivery/sundays",
+        "Sunday delivery: there is no delivery on Sundays.",
+        "Sunday delivery: we now deliver on Sundays in Berlin and Paris, for a fee of 5 euros.",
+    ),
+    (
+        "https://help.example.com/delivery/tracking",
+        "Tracking: every parcel has a tracking link in its confirmation email.",
+        None,
+    ),
+)
+
 
 async def run_demo(*, questions: int = 300) -> None:
     """Run every section against a fresh emulator; returns when the demo is over."""
@@ -74,6 +91,7 @@ async def run_demo(*, questions: int = 300) -> None:
             await _chat(console, client)
             await _batch(console, client, fake, questions)
             await _knowledge(console, client)
+            await _sync(console, client, fake)
             await _conversations(console, client)
     console.rule()
     console.print(f"Demo finished in {time.monotonic() - started:.1f} s.")
@@ -177,8 +195,43 @@ async def _knowledge(console: Console, client: FiniClient) -> None:
     console.print(f"[dim]the answer is now based on the {used} article[/]")
 
 
-async def _conversations(console: Console, client: FiniClient) -> None:
+async def _sync(console: Console, client: FiniClient, fake: FakeFini) -> None:
     _title(console, 4)
+    seed_sources(fake, SYNC_SOURCES)
+    client.sources.configure_polling(interval_initial=0.1, interval_max=0.25)
+    console.print(
+        f"{len(SYNC_SOURCES)} sources ingested earlier; the page of the first has changed since"
+    )
+    console.print("client.knowledge.sync_sources(publish=True)")
+    with Progress(
+        TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+    ) as bar:
+        task = bar.add_task("refresh", total=None)
+
+        def on_progress(p: SyncProgress) -> None:
+            bar.update(task, description=f"{p.stage}: {p.finished}/{p.total} documents")
+
+        report = await client.knowledge.sync_sources(publish=True, on_progress=on_progress)
+    console.print(
+        f"{len(report.refreshed)} sources refreshed (re-fetched), {len(report.results)} changed"
+    )
+    for r in report.results:
+        console.print(  # ids cut to 8 characters to fit a line
+            f"source {r.document_id[:8]}: job {(r.job_id or '')[:8]} -> draft "
+            f"{(r.article_id or '')[:8]} -> published as {(r.live_article_id or '')[:8]}"
+            + (f" [red]{r.error}[/]" if r.error else "")
+        )
+    answer = await client.bots.ask_question(SYNC_QUESTION)
+    console.print(f"[bold]> {SYNC_QUESTION}[/]")
+    console.print(answer.answer)
+    used = {s.source_id for s in answer.based_on}
+    live = {r.live_article_id for r in report.results}
+    note = "the article just published" if used & live else "other articles"
+    console.print(f"[dim]the answer is based on {note}[/]")
+
+
+async def _conversations(console: Console, client: FiniClient) -> None:
+    _title(console, 5)
     await client.conversations.generate_answer(UNKNOWN_QUESTION, bot_id="bot_default")
     since = datetime.now(timezone.utc) - timedelta(days=7)
     pages = 0

@@ -29,10 +29,12 @@ SAMPLE_SOURCES = (
 )
 
 
-def seed_sources(fake: FakeFini) -> list[str]:
-    """Store the sample sources in ``fake`` and return their ids (in SAMPLE_SOURCES' order)."""
+def seed_sources(
+    fake: FakeFini, samples: tuple[tuple[str, str, str | None], ...] = SAMPLE_SOURCES
+) -> list[str]:
+    """Store ``samples`` in ``fake`` as ingested sources and return their ids, in order."""
     ids = []
-    for url, ingested, now in SAMPLE_SOURCES:
+    for url, ingested, now in samples:
         ids.append(fake.sources.add_source(url, text=ingested).id)
         if now is not None:
             fake.sources.pages[url] = now
