@@ -13,6 +13,7 @@ from fini_async import (
     FiniClient,
     InternalServerError,
     JobFailedError,
+    JobTimeoutError,
     SyncProgress,
     SyncReport,
     ValidationError,
@@ -187,4 +188,16 @@ async def test_cancelling_a_sync_leaves_nothing_running(
     polls = fake.calls["knowledge.jobs.status"]
     await asyncio.sleep(0.2)
     assert fake.calls["knowledge.jobs.status"] == polls  # no poll after the cancel
+    assert_pool_idle(client)
+
+
+async def test_jobs_that_outlast_job_timeout_fail_their_documents_and_the_sync_returns(
+    fake: FakeFini, client: FiniClient, src: FakeSources
+) -> None:
+    docs = seed(src, 2, change=2)
+    fake.knowledge.run_for = 60
+    report = await client.knowledge.sync_sources([d.id for d in docs], job_timeout=0.3)
+    assert [r.document_id for r in report.results] == [d.id for d in docs]
+    assert all(isinstance(r.error, JobTimeoutError) and r.job_id for r in report.results)
+    assert client.knowledge.poller.pending == []
     assert_pool_idle(client)
