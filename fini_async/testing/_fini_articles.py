@@ -1,5 +1,5 @@
 """Emulated help-center articles and folders: the ``/v2/hc-articles`` and ``/v2/hc-folders``
-routes and the folder-to-agent junctions.
+routes and the folder-to-agent junctions (the folder handlers in ``_fini_folders``).
 
 Articles live in the emulator's knowledge base (``fake.kb``), so state is shared across routes:
 an article a knowledge job creates (a draft by default) is listed, fetched and published here,
@@ -23,6 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ._fini_folders import (
+    FakeFolder,
+    folder_create,
+    folder_delete,
+    folder_move,
+    folder_tree,
+    folder_update,
+    junctions,
+)
 from ._fini_wire import Checker, add_routes, json_body, now_iso
 from ._kb import Article, terms
 from ._server import json_response
@@ -33,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["FakeArticles", "FakeFolder", "HelpCenterMeta"]
 
 _CONTENT = ("title", "mainKnowledge", "agentInstruction", "questions", "keywords", "escalation")
-JUNCTION_ACTIONS = ("ADD", "REMOVE")
 
 
 @dataclass
@@ -54,30 +62,6 @@ class HelpCenterMeta:
     is_draft_published: bool | None = None
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
-
-
-@dataclass
-class FakeFolder:
-    """One help-center folder."""
-
-    title: str
-    description: str = ""
-    parent_folder_id: str | None = None
-    active: bool = True
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    created_at: str = field(default_factory=now_iso)
-    updated_at: str = field(default_factory=now_iso)
-
-    def wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "active": self.active,
-            "parentFolderId": self.parent_folder_id,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        }
 
 
 class FakeArticles:
@@ -243,17 +227,17 @@ def setup(fake: FakeFini, app: web.Application) -> None:
             ("POST", f"{articles}/{{id}}/publish/public", "articles.publish", "write", _publish),
             ("DELETE", f"{articles}/{{id}}/public", "articles.delete", "write", _delete),
             ("PUT", f"{articles}/{{id}}/move/public", "articles.move", "write", _move),
-            ("GET", f"{folders}/public", "folders.tree", "read", _folder_tree),
-            ("POST", f"{folders}/public", "folders.create", "write", _folder_create),
-            ("PUT", f"{folders}/{{id}}/public", "folders.update", "write", _folder_update),
-            ("PUT", f"{folders}/{{id}}/move/public", "folders.move", "write", _folder_move),
-            ("DELETE", f"{folders}/{{id}}/public", "folders.delete", "write", _folder_delete),
+            ("GET", f"{folders}/public", "folders.tree", "read", folder_tree),
+            ("POST", f"{folders}/public", "folders.create", "write", folder_create),
+            ("PUT", f"{folders}/{{id}}/public", "folders.update", "write", folder_update),
+            ("PUT", f"{folders}/{{id}}/move/public", "folders.move", "write", folder_move),
+            ("DELETE", f"{folders}/{{id}}/public", "folders.delete", "write", folder_delete),
             (
                 "POST",
                 "/v2/hc-bot-folder-junctions/public",
                 "folders.junctions",
                 "write",
-                _junctions,
+                junctions,
             ),
         ],
     )
@@ -417,113 +401,3 @@ async def _move(fake: FakeFini, request: web.Request) -> web.StreamResponse:
     meta.parent_folder_id = body["parentFolderId"]
     meta.updated_at = now_iso()
     return json_response(hc.wire(article))
-
-
-# -- folders ---------------------------------------------------------------------------------
-
-
-async def _folder_tree(fake: FakeFini, request: web.Request) -> web.StreamResponse:
-    hc = fake.articles
-    return json_response(hc.snapshot(request.query.get("botId") or None))
-
-
-async def _folder_create(fake: FakeFini, request: web.Request) -> web.StreamResponse:
-    hc = fake.articles
-    body = await json_body(fake, request)
-    if isinstance(body, web.Response):
-        return body
-    check = Checker(fake, body)
-    check.text("title")
-    check.text("description", empty=True)
-    check.text("parentFolderId", required=False)
-    if (error := check.error()) is not None:
-        return error
-    parent = body.get("parentFolderId")
-    if parent is not None and parent not in hc.folders:
-        return fake.error(404, "Parent folder not found")
-    folder = FakeFolder(body["title"], body["description"], parent)
-    hc.folders[folder.id] = folder
-    return json_response(folder.wire(), status=201)
-
-
-async def _folder_update(fake: FakeFini, request: web.Request) -> web.StreamResponse:
-    hc = fake.articles
-    body = await json_body(fake, request)
-    if isinstance(body, web.Response):
-        return body
-    check = Checker(fake, body)
-    check.text("title")
-    check.text("description", empty=True)
-    check.flag("active", required=True)
-    if (error := check.error()) is not None:
-        return error
-    folder = hc.folders.get(request.match_info["id"])
-    if folder is None:
-        return fake.error(404, "Folder not found")
-    folder.title, folder.description = body["title"], body["description"]
-    folder.active = body["active"]
-    folder.updated_at = now_iso()
-    return json_response(folder.wire())
-
-
-async def _folder_move(fake: FakeFini, request: web.Request) -> web.StreamResponse:
-    hc = fake.articles
-    body = await json_body(fake, request)
-    if isinstance(body, web.Response):
-        return body
-    check = Checker(fake, body)
-    check.text("parentFolderId")
-    if (error := check.error()) is not None:
-        return error
-    folder = hc.folders.get(request.match_info["id"])
-    target = body["parentFolderId"]
-    if folder is None or target not in hc.folders:
-        return fake.error(404, "Folder not found")
-    if target in hc.subtree(folder.id):
-        return fake.error(406, "A folder cannot be moved into itself or its subfolders")
-    folder.parent_folder_id = target
-    folder.updated_at = now_iso()
-    return json_response(folder.wire())
-
-
-async def _folder_delete(fake: FakeFini, request: web.Request) -> web.StreamResponse:
-    hc = fake.articles
-    kb = fake.kb
-    folder = hc.folders.get(request.match_info["id"])
-    if folder is None:
-        return fake.error(404, "Folder not found")
-    holds_folders = any(f.parent_folder_id == folder.id for f in hc.folders.values())
-    holds_articles = any(hc.meta_of(a).parent_folder_id == folder.id for a in kb.articles.values())
-    if holds_folders or holds_articles:
-        return fake.error(406, "The folder still holds folders or articles")
-    del hc.folders[folder.id]
-    hc.junctions = {j for j in hc.junctions if j[0] != folder.id}
-    return json_response(folder.wire())
-
-
-async def _junctions(fake: FakeFini, request: web.Request) -> web.StreamResponse:
-    hc = fake.articles
-    body = await json_body(fake, request)
-    if isinstance(body, web.Response):
-        return body
-    items = body.get("junctions")
-    if not isinstance(items, list) or not items:
-        return fake.error(400, ["junctions must be a non-empty array"])
-    for item in items:
-        if not (
-            isinstance(item, dict)
-            and isinstance(item.get("folderId"), str)
-            and isinstance(item.get("botId"), str)
-        ):
-            return fake.error(400, ["each junction needs a folderId and a botId"])
-        if item.get("action") not in JUNCTION_ACTIONS:
-            return fake.error(400, ["action must be one of the following values: ADD, REMOVE"])
-        if item["folderId"] not in hc.folders:
-            return fake.error(400, [f"folder {item['folderId']} does not exist"])
-    for item in items:  # all checked first: the batch applies whole or not at all
-        pair = (item["folderId"], item["botId"])
-        if item["action"] == "ADD":
-            hc.junctions.add(pair)
-        else:
-            hc.junctions.discard(pair)
-    return json_response({"status": True})
