@@ -24,6 +24,7 @@ from .._validate import (
     uuid_str,
 )
 from ..resources._base import Resource
+from ._directory_models import RoleIdsBody, SearchBody
 from ._envelopes import accepted, listing
 from ._jobs import SharelyJobs
 from ._models import (
@@ -38,8 +39,6 @@ from ._models import (
     MetadataBody,
     ReservedFieldsBody,
     Role,
-    RoleIdsBody,
-    SearchBody,
     SearchResult,
     UpdatedMetadata,
     UploadedFile,
