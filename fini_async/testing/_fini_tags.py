@@ -114,11 +114,11 @@ class FakeTags:
 
 def setup(fake: FakeFini, app: web.Application) -> None:
     groups = "/v2/tag-groups"
-    # before the /{id}/ patterns: "tags" would otherwise be taken for a group id
     add_routes(
         fake,
         app,
         [
+            # before the /{id}/ patterns: "tags" would otherwise be taken for a group id
             ("GET", f"{groups}/tags/public", "tags.across", "read", _across_groups),
             ("GET", f"{groups}/public", "tags.groups.list", "read", _list_groups),
             ("POST", f"{groups}/public", "tags.groups.create", "write", _create_group),
