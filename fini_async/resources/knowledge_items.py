@@ -109,6 +109,71 @@ def _strings(value: Any, field: str) -> list[str]:
     return str_list([value] if isinstance(value, str) else value, field)
 
 
+def _replacement_values(
+    item: KnowledgeItem | str, changes: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The item's id and the whole item ``update`` sends: the given ``changes`` (UNSET = not
+    given) over the item's own values, or over the API's empty defaults when only an id is
+    given (the API replaces the whole item)."""
+    if isinstance(item, KnowledgeItem):
+        item_id = item.id
+        base: dict[str, Any] = {
+            "question": item.question,
+            "answer": item.answer,
+            "bot_ids": list(item.bot_ids),
+            "status": item.status or "LIVE",
+            "instruction": item.instruction,
+            "similar_qs": item.similar_qs,
+            "keywords": item.keywords,
+            "categories": item.categories,
+            "subcategories": item.subcategories,
+            "escalation": bool(item.escalation),
+        }
+    elif isinstance(item, str):
+        item_id = item
+        base = {
+            "bot_ids": [],
+            "status": "LIVE",
+            "instruction": None,
+            "similar_qs": [],
+            "keywords": [],
+            "categories": [],
+            "subcategories": [],
+            "escalation": False,
+        }
+    else:
+        raise ValidationError(
+            f"item must be a KnowledgeItem or an id, got {type(item).__name__}", field="item"
+        )
+    return item_id, {**base, **{k: v for k, v in changes.items() if v is not UNSET}}
+
+
+def _replacement_body(values: dict[str, Any], *, new_status: bool) -> _ItemBody:
+    """Check the whole item ``update`` sends and build its body; raises ValidationError."""
+    for required in ("question", "answer"):
+        if required not in values:
+            raise ValidationError(
+                f"{required} is required when updating by id (the API replaces the whole "
+                "item): pass it, or pass the KnowledgeItem",
+                field=required,
+            )
+    return _ItemBody(
+        bot_ids=_strings(values["bot_ids"], "bot_ids"),
+        # an item's own status passes as it is (an open set); a new one must be documented
+        status=one_of(values["status"], KNOWLEDGE_ITEM_STATUSES, "status")
+        if new_status
+        else non_empty_str(values["status"], "status"),
+        question=non_empty_str(values["question"], "question"),
+        answer=non_empty_str(values["answer"], "answer"),
+        instruction=optional_str(values["instruction"], "instruction"),
+        similar_qs=_strings(values["similar_qs"], "similar_qs"),
+        keywords=_strings(values["keywords"], "keywords"),
+        categories=_strings(values["categories"], "categories"),
+        subcategories=_strings(values["subcategories"], "subcategories"),
+        escalation=_bool(values["escalation"], "escalation"),
+    )
+
+
 class KnowledgeItemsResource(Resource["FiniClient"]):
     """Legacy knowledge items: list, create, update (the API has no delete)."""
 
@@ -227,72 +292,23 @@ class KnowledgeItemsResource(Resource["FiniClient"]):
         empty (no agents, ``LIVE``, no lists, no instruction, no escalation), as the API
         replaces the whole item. :class:`ValidationError` before any request for that and for
         bad values. A full replacement is safe to repeat, so it is retried like a read."""
-        if isinstance(item, KnowledgeItem):
-            item_id = item.id
-            base: dict[str, Any] = {
-                "question": item.question,
-                "answer": item.answer,
-                "bot_ids": builtins.list(item.bot_ids),
-                "status": item.status or "LIVE",
-                "instruction": item.instruction,
-                "similar_qs": item.similar_qs,
-                "keywords": item.keywords,
-                "categories": item.categories,
-                "subcategories": item.subcategories,
-                "escalation": bool(item.escalation),
-            }
-        elif isinstance(item, str):
-            item_id = item
-            base = {
-                "bot_ids": [],
-                "status": "LIVE",
-                "instruction": None,
-                "similar_qs": [],
-                "keywords": [],
-                "categories": [],
-                "subcategories": [],
-                "escalation": False,
-            }
-        else:
-            raise ValidationError(
-                f"item must be a KnowledgeItem or an id, got {type(item).__name__}", field="item"
-            )
-        path = ONE_PATH.format(id=path_segment(item_id, "item"))
-        changes = {
-            "question": question,
-            "answer": answer,
-            "bot_ids": bot_ids,
-            "status": status,
-            "instruction": instruction,
-            "similar_qs": similar_qs,
-            "keywords": keywords,
-            "categories": categories,
-            "subcategories": subcategories,
-            "escalation": escalation,
-        }
-        values = {**base, **{k: v for k, v in changes.items() if v is not UNSET}}
-        for required in ("question", "answer"):
-            if required not in values:
-                raise ValidationError(
-                    f"{required} is required when updating by id (the API replaces the whole "
-                    "item): pass it, or pass the KnowledgeItem",
-                    field=required,
-                )
-        body = _ItemBody(
-            bot_ids=_strings(values["bot_ids"], "bot_ids"),
-            # an item's own status passes as it is (an open set); a new one must be documented
-            status=non_empty_str(values["status"], "status")
-            if status is UNSET
-            else one_of(status, KNOWLEDGE_ITEM_STATUSES, "status"),
-            question=non_empty_str(values["question"], "question"),
-            answer=non_empty_str(values["answer"], "answer"),
-            instruction=optional_str(values["instruction"], "instruction"),
-            similar_qs=_strings(values["similar_qs"], "similar_qs"),
-            keywords=_strings(values["keywords"], "keywords"),
-            categories=_strings(values["categories"], "categories"),
-            subcategories=_strings(values["subcategories"], "subcategories"),
-            escalation=_bool(values["escalation"], "escalation"),
+        item_id, values = _replacement_values(
+            item,
+            {
+                "question": question,
+                "answer": answer,
+                "bot_ids": bot_ids,
+                "status": status,
+                "instruction": instruction,
+                "similar_qs": similar_qs,
+                "keywords": keywords,
+                "categories": categories,
+                "subcategories": subcategories,
+                "escalation": escalation,
+            },
         )
+        path = ONE_PATH.format(id=path_segment(item_id, "item"))
+        body = _replacement_body(values, new_status=status is not UNSET)
         return await self._put(
             path,
             into=_item,

@@ -11,18 +11,17 @@ all-or-nothing: one unknown id fails the whole batch with 400 and nothing is don
 from __future__ import annotations
 
 import builtins
-import urllib.parse
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from .._config import TimeoutTypes
-from .._exceptions import APIResponseValidationError, ValidationError
-from .._pagination import AsyncPaginator, Page
-from .._poller import JobPoller, make_classifier
-from .._validate import http_url, int_in, non_empty_str, one_of, uuid_str
+from .._exceptions import ValidationError
+from .._poller import JobPoller
+from .._validate import int_in, non_empty_str, one_of, uuid_str
 from ._base import Resource
+from ._sources_input import bool_arg, ids_arg, register_item, source_values, urls_arg
 from ._sources_models import (
     AddedSources,
     CrawlBody,
@@ -34,16 +33,16 @@ from ._sources_models import (
     ProviderResource,
     RefreshBody,
     RegisterBody,
-    RegisterItem,
     SourceDocument,
     decode_added,
     decode_crawled,
     decode_deleted,
     decode_document,
-    decode_list,
     decode_refreshed,
     decode_resources,
 )
+from ._sources_pages import LIST_PATH, SourceList, SourcePage
+from ._sources_polling import classify_refresh, refresh_state
 
 if TYPE_CHECKING:
     from .._client import FiniClient
@@ -65,7 +64,6 @@ __all__ = [
     "SourcesResource",
 ]
 
-LIST_PATH = "/v2/documents/public"
 ONE_PATH = "/v2/documents/public/{id}"
 RESOURCES_PATH = "/v2/documents/public/resources/{provider}"
 CRAWL_PATH = "/v2/documents/public/deep-crawl/links"
@@ -90,96 +88,6 @@ DEFAULT_CRAWL_LIMIT = 250
 DEFAULT_PAGE_SIZE = 50
 #: How the direction of the list is named: ours (older/newer) and the API's inverted one.
 _DIRECTIONS = {"older": "next", "newer": "previous", "next": "next", "previous": "previous"}
-#: The state a source reports for the poller when no job is linked to it.
-_NO_JOB = "NONE"
-
-
-# -- the paginator ---------------------------------------------------------------------------
-
-
-class SourcePage(Page[SourceDocument]):
-    """One page of sources, in the server's order (newest ``updatedAt`` first).
-
-    The API sends no cursor: ``next_cursor`` is the id :meth:`get_next_page` continues from
-    (the last id of this page when walking older, the first when walking newer)."""
-
-    __slots__ = ()
-
-
-class SourceList(AsyncPaginator[SourceDocument, SourcePage]):
-    """``client.sources.list(...)``: awaitable (the first page) and async-iterable (every source
-    of every page). Pages are fetched on demand inside the call that needs them, so breaking
-    out early leaves nothing running; each ``await`` or iteration starts a new walk."""
-
-    def __init__(
-        self,
-        resource: SourcesResource,
-        params: dict[str, str],
-        cursor: str | None,
-        wire_direction: str,
-        timeout: TimeoutTypes,
-    ) -> None:
-        self._resource = resource
-        self._params = params
-        self._cursor = cursor
-        self._direction = wire_direction
-        self._timeout = timeout
-        super().__init__(self._first)
-
-    def __repr__(self) -> str:
-        return f"<SourceList params={self._params} cursor={self._cursor!r}>"
-
-    def _first(self) -> Awaitable[SourcePage]:
-        return self._page(self._cursor)
-
-    async def _page(self, cursor: str | None) -> SourcePage:
-        params = dict(self._params)
-        if cursor is not None:
-            params["cursor"] = cursor
-            params["direction"] = self._direction
-        resp = await self._resource._send(
-            "GET", LIST_PATH, params=params, idempotent=True, timeout=self._timeout
-        )
-        wire = decode_list(resp.content, resp.status)
-        items = wire.documents
-        following: str | None = None
-        if wire.has_more and items:
-            # no nextCursor: older pages continue after the last id, newer ones before the first
-            following = items[-1].id if self._direction == "next" else items[0].id
-            if following == cursor:
-                raise APIResponseValidationError(
-                    f"the page after cursor {cursor!r} ends with that same id; stopping rather "
-                    "than looping",
-                    body=resp.content,
-                    status_code=resp.status,
-                )
-        fetch_next: Callable[[], Awaitable[SourcePage]] | None = None
-        if following is not None:
-            after = following
-
-            def fetch_next() -> Awaitable[SourcePage]:
-                return self._page(after)
-
-        return SourcePage(
-            items, has_more=following is not None, next_cursor=following, fetch_next=fetch_next
-        )
-
-
-# -- polling -----------------------------------------------------------------------------------
-
-
-def _state_of(doc: SourceDocument) -> str:
-    if doc.linked_job_status:
-        return doc.linked_job_status
-    return "FAILED" if doc.error else _NO_JOB
-
-
-_classify = make_classifier(
-    completed=["COMPLETED", _NO_JOB],
-    failed=["FAILED"],
-    running=["PENDING", "IN_PROGRESS"],
-    name="source refreshes",
-)
 
 
 # -- the resource ------------------------------------------------------------------------------
@@ -199,8 +107,8 @@ class SourcesResource(Resource["FiniClient"]):
         # max_concurrency at once, and an unknown id fails only its own waiters.
         self.poller: JobPoller[SourceDocument] = JobPoller(
             self._fetch_for_poller,
-            state_of=_state_of,
-            classify=_classify,
+            state_of=refresh_state,
+            classify=classify_refresh,
             chunk_size=1,
             interval_initial=0.5,
             name="source refreshes",
@@ -249,7 +157,7 @@ class SourcesResource(Resource["FiniClient"]):
             params["linkedOperation"] = non_empty_str(linked_operation, "linked_operation")
         for name, flag in (("english", english), ("changed", changed)):
             if flag is not None:
-                params[name] = "true" if _bool(flag, name) else "false"
+                params[name] = "true" if bool_arg(flag, name) else "false"
         if id is not None:
             params["id"] = uuid_str(id, "id")
         if linked_knowledge_id is not None:
@@ -323,8 +231,8 @@ class SourcesResource(Resource["FiniClient"]):
         the sources to see."""
         kind = one_of(source, INGEST_SOURCES, "source")
         body = IngestBody(source=kind)
-        to_add = _values(ids, kind, "ids")
-        to_refresh = _values(refresh, kind, "refresh")
+        to_add = source_values(ids, kind, "ids")
+        to_refresh = source_values(refresh, kind, "refresh")
         if not to_add and not to_refresh:
             raise ValidationError("give at least one source to add or refresh", field="ids")
         if to_add:
@@ -332,9 +240,9 @@ class SourcesResource(Resource["FiniClient"]):
         if to_refresh:
             body.document_ids_to_refresh = to_refresh
         if english is not None:
-            body.english = _bool(english, "english")
+            body.english = bool_arg(english, "english")
         if baser is not None:
-            body.baser = _bool(baser, "baser")
+            body.baser = bool_arg(baser, "baser")
         return await self._post(
             LIST_PATH,
             into=decode_added,
@@ -383,7 +291,7 @@ class SourcesResource(Resource["FiniClient"]):
         :class:`ValidationError`, before any request, for no seed, a seed that is not an
         absolute http(s) URL, or ``limit`` below 1."""
         seeds = [url] if isinstance(url, str) else url
-        links = _urls(seeds, "url")
+        links = urls_arg(seeds, "url")
         if not links:
             raise ValidationError("give at least one URL to crawl from", field="url")
         body = CrawlBody(links=links, limit=int_in(limit, 1, None, "limit"))
@@ -417,7 +325,7 @@ class SourcesResource(Resource["FiniClient"]):
         :class:`ValidationError`, before any request, for an empty list or an id that is not
         a UUID (duplicates are sent once). A repeat only queues the same re-fetch again, so
         the call is retried like a read."""
-        body = RefreshBody(document_ids=_ids(ids, "ids"))
+        body = RefreshBody(document_ids=ids_arg(ids, "ids"))
         return await self._post(
             REFRESH_PATH,
             into=decode_refreshed,
@@ -446,7 +354,8 @@ class SourcesResource(Resource["FiniClient"]):
         an empty list or an id that is not a UUID. Not retried once the server may have
         processed it (a repeat would answer 400 for the ids already gone)."""
         body = DeleteBody(
-            document_ids=_ids(ids, "ids"), delete_articles=_bool(delete_articles, "delete_articles")
+            document_ids=ids_arg(ids, "ids"),
+            delete_articles=bool_arg(delete_articles, "delete_articles"),
         )
         return await self._delete(
             LIST_PATH,
@@ -504,7 +413,7 @@ class SourcesResource(Resource["FiniClient"]):
         name = one_of(provider, PROVIDERS, "provider")
         if isinstance(resources, (str, bytes, Mapping)) or not isinstance(resources, Iterable):
             raise ValidationError("resources must be a list of provider items", field="resources")
-        items = [_register_item(item, i) for i, item in enumerate(resources)]
+        items = [register_item(item, i) for i, item in enumerate(resources)]
         if not items:
             raise ValidationError("resources must not be empty", field="resources")
         return await self._post(
@@ -536,7 +445,7 @@ class SourcesResource(Resource["FiniClient"]):
         ``job`` unless ``raise_on_failure=False``. :class:`JobTimeoutError` after ``timeout``
         seconds (None: no limit), carrying the last records seen; :class:`NotFoundError` for
         an unknown id. :class:`ValidationError` for an empty list or a bad id."""
-        wanted = _ids(ids, "ids")
+        wanted = ids_arg(ids, "ids")
         found: dict[str, SourceDocument] = {}
         iterator = self.poller.as_completed(
             wanted, timeout=timeout, raise_on_failure=raise_on_failure
@@ -580,91 +489,3 @@ class SourcesResource(Resource["FiniClient"]):
     async def aclose(self) -> None:
         """Stop the poller; waits still pending raise :class:`ClientStateError`."""
         await self.poller.aclose()
-
-
-# -- helpers -----------------------------------------------------------------------------------
-
-
-def _bool(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValidationError(f"{field} must be True or False, got {value!r}", field=field)
-    return value
-
-
-def _list_of(values: Any, field: str) -> list[Any]:
-    if isinstance(values, (bytes, Mapping)) or not isinstance(values, Iterable):
-        raise ValidationError(f"{field} must be a list", field=field)
-    return list(values)
-
-
-def _ids(values: Any, field: str) -> list[str]:
-    """Non-empty, de-duplicated source ids (UUIDs), in order."""
-    items = [values] if isinstance(values, str) else _list_of(values, field)
-    ids = list(dict.fromkeys(uuid_str(v, field) for v in items))
-    if not ids:
-        raise ValidationError(f"{field} must not be empty", field=field)
-    return ids
-
-
-def _urls(values: Any, field: str) -> list[str]:
-    return list(dict.fromkeys(http_url(v, field) for v in _list_of(values, field)))
-
-
-def _looks_like_url(value: str) -> bool:
-    scheme = urllib.parse.urlsplit(value.strip()).scheme
-    return scheme in ("http", "https")
-
-
-def _values(values: Any, source: str, field: str) -> list[str]:
-    """URLs for ``web``, source ids (not URLs) for the other types."""
-    if isinstance(values, str):
-        raise ValidationError(f"{field} must be a list, not one string", field=field)
-    if source == "web":
-        return _urls(values, field)
-    out = []
-    for value in _list_of(values, field):
-        text = non_empty_str(value, field).strip()
-        if _looks_like_url(text):
-            raise ValidationError(
-                f"{field}: for source={source!r} give source ids (see import_), not URLs; "
-                f"got {text!r}",
-                field=field,
-            )
-        out.append(text)
-    return list(dict.fromkeys(out))
-
-
-_REGISTER_FIELDS = (
-    ("original_url", "originalUrl"),
-    ("title", "title"),
-    ("external_id", "externalId"),
-    ("mime_type", "mimeType"),
-)
-
-
-def _register_item(item: Any, index: int) -> RegisterItem:
-    field = f"resources[{index}]"
-    if isinstance(item, ProviderResource):
-        values: dict[str, Any] = {
-            "original_url": item.original_url,
-            "title": item.title,
-            "external_id": item.external_id,
-            "mime_type": item.mime_type,
-            "object": item.object,
-        }
-    elif isinstance(item, Mapping):
-        values = {snake: item.get(snake, item.get(camel)) for snake, camel in _REGISTER_FIELDS} | {
-            "object": item.get("object")
-        }
-    else:
-        raise ValidationError(
-            f"{field} must be a ProviderResource or a mapping, got {type(item).__name__}",
-            field="resources",
-        )
-    checked = {
-        snake: non_empty_str(values[snake], f"{field}.{snake}") for snake, _ in _REGISTER_FIELDS
-    }
-    out = RegisterItem(**checked)
-    if values["object"] is not None:
-        out.object = non_empty_str(values["object"], f"{field}.object")
-    return out

@@ -17,14 +17,8 @@ from .._exceptions import NotFoundError
 from .._poller import JobIterator, JobPoller, JobState
 from .._validate import path_segment, positive_seconds
 from ..resources._base import Resource
-from ._models import (
-    BackgroundJob,
-    JobsBody,
-    UploadFileMetadata,
-    classify_job_status,
-    decode_jobs,
-    upload_meta_decoder,
-)
+from ._job_models import BackgroundJob, JobsBody, classify_job_status, decode_jobs
+from ._models import UploadFileMetadata, upload_meta_decoder
 
 if TYPE_CHECKING:
     from .._transport import Transport

@@ -4,15 +4,12 @@ metadata and reserved fields, an item's roles, search, and waiting for backgroun
 
 from __future__ import annotations
 
-import builtins
-import urllib.parse
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .._config import TimeoutTypes
 from .._exceptions import ValidationError
 from .._multipart import FileInput, Upload, multipart_body
-from .._poller import JobIterator, JobPoller
 from .._validate import (
     http_url,
     int_in,
@@ -21,14 +18,9 @@ from .._validate import (
     path_segment,
     str_list,
     str_or_number_mapping,
-    uuid_str,
 )
-from ..resources._base import Resource
-from ._envelopes import accepted, listing
-from ._jobs import SharelyJobs
+from ._knowledge_waits import KnowledgeWaits, metadata_id
 from ._models import (
-    Accepted,
-    BackgroundJob,
     CreateBody,
     CreatedKnowledge,
     DeletedKnowledge,
@@ -37,10 +29,6 @@ from ._models import (
     KnowledgePage,
     MetadataBody,
     ReservedFieldsBody,
-    Role,
-    RoleIdsBody,
-    SearchBody,
-    SearchResult,
     UpdatedMetadata,
     UploadedFile,
     UploadFileMetadata,
@@ -54,8 +42,7 @@ from ._models import (
 from ._upload_types import ALLOWED_UPLOAD_TYPES, content_type_for
 
 if TYPE_CHECKING:
-    from .._transport import Transport
-    from ._client import SharelyClient
+    pass
 
 __all__ = [
     "ALLOWED_UPLOAD_TYPES",
@@ -73,41 +60,19 @@ RESERVED_FIELD_TYPES = ("URL", "FILE", "LINK", "STRING")
 #: The list and get routes call a text item ``TEXT``; the create and update routes ``STRING``.
 LIST_TYPE_NAMES = {"STRING": "TEXT"}
 WRITE_TYPE_NAMES = {"TEXT": "STRING"}
-DEFAULT_SEARCH_LIMIT = 10
-MAX_SEARCH_LIMIT = 50
 #: Metadata keys the metadata route refuses (they have their own route).
 RESERVED_METADATA_KEYS = frozenset({"title", "language"})
 MAX_LIST_LIMIT = 1000
 DEFAULT_PAGE_SIZE = 100
 
-_roles = listing(Role, "roles")
-_results = listing(SearchResult, "results")
-
 
 # -- the resource ----------------------------------------------------------------------------
 
 
-class KnowledgeResource(Resource["SharelyClient"]):
+class KnowledgeResource(KnowledgeWaits):
     """Sharely knowledge items, uploads and background jobs."""
 
-    __slots__ = ("_waits",)
-
-    def __init__(self, client: SharelyClient, transport: Transport) -> None:
-        super().__init__(client, transport)
-        self._waits = SharelyJobs(client, transport, self._path)
-
-    @property
-    def poller(self) -> JobPoller[BackgroundJob]:
-        """The poller behind :meth:`wait` and :meth:`as_completed` (read ``running``,
-        ``pending``; tune it with ``configure(...)``)."""
-        return self._waits.jobs
-
-    def _ws(self) -> str:
-        ws = self._client.workspace_id
-        return urllib.parse.quote(ws, safe="")
-
-    def _path(self, tail: str) -> str:
-        return f"/v1/workspaces/{self._ws()}{tail}"
+    __slots__ = ()
 
     # -- create ------------------------------------------------------------------------------
 
@@ -327,7 +292,7 @@ class KnowledgeResource(Resource["SharelyClient"]):
     ) -> UploadFileMetadata:
         """The knowledge an upload produced; ``done`` is False while it is being processed.
         Raises :class:`NotFoundError` for an unknown id."""
-        mid = _metadata_id(upload_file_metadata_id)
+        mid = metadata_id(upload_file_metadata_id)
         return await self._waits.upload_status(mid, timeout=timeout, extra_headers=extra_headers)
 
     # -- change ------------------------------------------------------------------------------
@@ -457,223 +422,3 @@ class KnowledgeResource(Resource["SharelyClient"]):
             timeout=timeout,
             extra_headers=extra_headers,
         )
-
-    # -- roles (RBAC) ------------------------------------------------------------------------
-
-    async def list_roles(
-        self,
-        knowledge_id: str,
-        *,
-        timeout: TimeoutTypes = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> builtins.list[Role]:
-        """The roles an item is assigned to (a top-level array on the wire).
-        :class:`NotFoundError` for an unknown id."""
-        kid = path_segment(knowledge_id, "knowledge_id")
-        return await self._get(
-            self._path(f"/knowledge/{kid}/role"),
-            into=_roles,
-            timeout=timeout,
-            extra_headers=extra_headers,
-        )
-
-    async def assign_roles(
-        self,
-        knowledge_id: str,
-        role_ids: Iterable[str],
-        *,
-        timeout: TimeoutTypes = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Accepted:
-        """Assign an item to roles (at least one id). The assignment runs in the background:
-        wait on ``job_id`` (when the answer names one) before relying on it. Needs RBAC on
-        (``sharely.workspace.set_rbac_status(True)``) and the roles created; otherwise
-        :class:`BadRequestError`; an unknown item or role raises :class:`NotFoundError`.
-        Assigning twice leaves the same roles, so it is retried like a read."""
-        return await self._roles_change("POST", knowledge_id, role_ids, timeout, extra_headers)
-
-    async def unassign_roles(
-        self,
-        knowledge_id: str,
-        role_ids: Iterable[str],
-        *,
-        timeout: TimeoutTypes = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Accepted:
-        """Remove an item from roles (a DELETE with a JSON body); errors and background job as
-        :meth:`assign_roles`."""
-        return await self._roles_change("DELETE", knowledge_id, role_ids, timeout, extra_headers)
-
-    async def _roles_change(
-        self,
-        method: str,
-        knowledge_id: str,
-        role_ids: Iterable[str],
-        timeout: TimeoutTypes,
-        extra_headers: Mapping[str, str] | None,
-    ) -> Accepted:
-        kid = path_segment(knowledge_id, "knowledge_id")
-        body = RoleIdsBody(role_ids=str_list(role_ids, "role_ids", allow_empty=False))
-        verb = self._post if method == "POST" else self._delete
-        return await verb(
-            self._path(f"/knowledge/{kid}/role"),
-            into=accepted,
-            body=body,
-            idempotent=True,  # a set of roles: a repeat changes nothing more
-            timeout=timeout,
-            extra_headers=extra_headers,
-        )
-
-    # -- search ------------------------------------------------------------------------------
-
-    async def search(
-        self,
-        query: str,
-        *,
-        limit: int = DEFAULT_SEARCH_LIMIT,
-        audience_id: str | None = None,
-        role_ids: Iterable[str] | None = None,
-        timeout: TimeoutTypes = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> builtins.list[SearchResult]:
-        """Semantic search: the ``limit`` (1..50) items most relevant to ``query``, best first,
-        optionally only those visible to ``audience_id`` (a UUID) or to ``role_ids``.
-
-        Bad arguments raise :class:`ValidationError` before sending. The route has no ``/v1``
-        and wants the access token *and* the API key (``x-api-key``): both are sent. A search
-        changes nothing, so it is retried like a read."""
-        body = SearchBody(query=non_empty_str(query, "query"))
-        return await self._search(
-            "/knowledge/search", body, limit, audience_id, role_ids, timeout, extra_headers
-        )
-
-    async def search_title(
-        self,
-        title: str,
-        *,
-        limit: int = DEFAULT_SEARCH_LIMIT,
-        audience_id: str | None = None,
-        role_ids: Iterable[str] | None = None,
-        timeout: TimeoutTypes = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> builtins.list[SearchResult]:
-        """Items whose title contains ``title`` (a partial match); otherwise as :meth:`search`."""
-        body = SearchBody(title=non_empty_str(title, "title"))
-        return await self._search(
-            "/knowledge/search-title", body, limit, audience_id, role_ids, timeout, extra_headers
-        )
-
-    async def _search(
-        self,
-        tail: str,
-        body: SearchBody,
-        limit: int,
-        audience_id: str | None,
-        role_ids: Iterable[str] | None,
-        timeout: TimeoutTypes,
-        extra_headers: Mapping[str, str] | None,
-    ) -> builtins.list[SearchResult]:
-        body.limit = int_in(limit, 1, MAX_SEARCH_LIMIT, "limit")
-        if audience_id is not None:
-            body.audience_id = uuid_str(audience_id, "audience_id")
-        if role_ids is not None:
-            body.role_ids = str_list(role_ids, "role_ids")
-        # this route checks the API key besides the token (the key never reaches a log line)
-        headers = {"x-api-key": self._client._auth.api_key(), **(extra_headers or {})}
-        return await self._post(
-            f"/workspaces/{self._ws()}{tail}",
-            into=_results,
-            body=body,
-            idempotent=True,
-            timeout=timeout,
-            extra_headers=headers,
-        )
-
-    # -- waiting -----------------------------------------------------------------------------
-
-    async def wait_for_upload(
-        self,
-        upload_file_metadata_id: str | UploadedFile,
-        *,
-        timeout: float | None = 600,
-        interval: float = 0.25,
-        max_interval: float = 5.0,
-    ) -> UploadFileMetadata:
-        """Poll the upload's metadata until its knowledge item exists, and return it.
-
-        Polls every ``interval`` seconds, growing to ``max_interval`` (the client's concurrent
-        upload waits share one polling task and the latest schedule). Transient failures (429,
-        5xx, connection errors) keep it polling. Raises :class:`JobTimeoutError` (``job`` = the
-        last metadata seen) after ``timeout`` seconds, :class:`NotFoundError` for an unknown id.
-        Cancelling it leaves nothing running."""
-        mid = _metadata_id(upload_file_metadata_id)
-        path_segment(mid, "upload_file_metadata_id")
-        return await self._waits.wait_for_upload(
-            mid, timeout=timeout, interval=interval, max_interval=max_interval
-        )
-
-    async def jobs(
-        self,
-        job_ids: Iterable[str] | None = None,
-        *,
-        timeout: TimeoutTypes = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> builtins.list[BackgroundJob]:
-        """The status of background jobs (Temporal workflows) by id, or of every job recorded
-        for the workspace when ``job_ids`` is None. Ids the server does not know are simply
-        absent from the answer. Both documented response shapes are understood. An empty
-        ``job_ids`` raises :class:`ValidationError`; HTTP failures raise the usual
-        :class:`APIStatusError` / :class:`APIConnectionError`."""
-        ids = None if job_ids is None else str_list(job_ids, "job_ids", allow_empty=False)
-        return await self._waits.list_jobs(ids, timeout=timeout, extra_headers=extra_headers)
-
-    async def wait(
-        self,
-        job_id: str,
-        *,
-        timeout: float | None = 600,
-        raise_on_failure: bool = True,
-    ) -> BackgroundJob:
-        """Wait until a background job (a Temporal workflow) finishes and return its last status.
-
-        Concurrent waits share one polling loop that asks for all pending jobs together.
-        COMPLETED returns; FAILED, CANCELED/CANCELLED, TERMINATED and TIMED_OUT raise
-        :class:`JobFailedError` (unless ``raise_on_failure=False``); RUNNING and
-        CONTINUED_AS_NEW keep waiting. Raises :class:`JobTimeoutError` (``job`` = last status
-        seen) after ``timeout`` seconds and :class:`NotFoundError` when the server does not know
-        the id. Cancelling a wait stops only that wait."""
-        jid = non_empty_str(job_id, "job_id")
-        return await self._waits.wait(jid, timeout=timeout, raise_on_failure=raise_on_failure)
-
-    wait_for_job = wait
-
-    def as_completed(
-        self,
-        job_ids: Iterable[str],
-        *,
-        timeout: float | None = 600,
-        raise_on_failure: bool = False,
-    ) -> JobIterator[BackgroundJob]:
-        """Yield each job's final status as it finishes (same polling and errors as
-        :meth:`wait`); failed jobs are yielded unless ``raise_on_failure``. ``timeout`` bounds
-        the whole iteration. Use ``async with`` (or ``aclose()``) to stop waiting early."""
-        ids = str_list(job_ids, "job_ids", allow_empty=False)
-        return self._waits.as_completed(ids, timeout=timeout, raise_on_failure=raise_on_failure)
-
-    def add_progress_callback(
-        self, callback: Callable[[str, BackgroundJob], None]
-    ) -> Callable[[], None]:
-        """Call ``callback(job_id, job)`` on every status polled; returns a remover."""
-        return self._waits.jobs.add_progress_callback(callback)
-
-    async def aclose(self) -> None:
-        """Stop waiting: waits still pending raise :class:`ClientStateError`."""
-        await self._waits.aclose()
-
-    _aclose = aclose  # the name SharelyClient.aclose calls
-
-
-def _metadata_id(value: str | UploadedFile) -> str:
-    if isinstance(value, UploadedFile):
-        return value.metadata_id
-    return non_empty_str(value, "upload_file_metadata_id")

@@ -10,14 +10,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal, Union
+from typing import Any, Union
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .._exceptions import APIResponseValidationError
-from .._models import Lenient, ms_to_datetime, parse_json
+from .._models import Lenient, parse_json
 from .._pagination import OffsetPage, OffsetPaginator
+
+# the directory's and the background jobs' structs live in their own modules; re-exported here,
+# their historical home
+from ._directory_models import (
+    Accepted,
+    Category,
+    CreatedRole,
+    RagAnswer,
+    RagChunk,
+    Role,
+    SearchResult,
+    Space,
+    Taxonomy,
+    TaxonomyLanguage,
+    UserSpace,
+    Workspace,
+    WorkspaceSettings,
+)
+from ._job_models import (
+    TEMPORAL_STATUS_CODES,
+    BackgroundJob,
+    classify_job_status,
+    decode_jobs,
+    normalise_job_status,
+)
+from ._job_models import when as _when
 
 __all__ = [
     "TEMPORAL_STATUS_CODES",
@@ -45,14 +70,9 @@ __all__ = [
     "Workspace",
     "WorkspaceSettings",
     "classify_job_status",
+    "decode_jobs",
     "normalise_job_status",
 ]
-
-
-def _when(value: Any) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    return ms_to_datetime(value)
 
 
 class CreatedKnowledge(msgspec.Struct, rename="camel"):
@@ -203,335 +223,6 @@ class UpdatedMetadata(msgspec.Struct, rename="camel"):
     knowledge_id: str | None = None
 
 
-# -- the workspace's directory: roles, categories, taxonomies, spaces, search -----------------
-
-
-class Role(msgspec.Struct, rename="camel"):
-    """A role (RBAC). ``customer_role_id`` is the caller's own id for it (unique in the
-    workspace); roles attached to a knowledge item carry ``metadata.uniqueCustomerRoleId``."""
-
-    id: str = ""
-    name: str | None = None
-    description: str | None = None
-    customer_role_id: str | None = None
-    metadata: dict[str, Any] = {}
-    created_at: Union[str, int, float, None] = None  # noqa: UP007
-    updated_at: Union[str, int, float, None] = None  # noqa: UP007
-
-
-class CreatedRole(msgspec.Struct, rename="camel"):
-    """What ``sharely.roles.create`` returns (201): the role, and the background job setting it
-    up (``job_id``; wait on it with ``sharely.knowledge.wait``)."""
-
-    role: Role | None = None
-    workflow_id: str | None = None
-    background_job_id: str | None = None
-
-    @property
-    def job_id(self) -> str | None:
-        return self.workflow_id or self.background_job_id
-
-
-class Accepted(msgspec.Struct, rename="camel"):
-    """The answer of a route that changes something, maybe in the background: ``{"success":
-    true}``, a bare ``true``, an empty body or an object naming a workflow all decode to it.
-    ``job_id`` is the background job to ``sharely.knowledge.wait`` on, when there is one."""
-
-    success: bool | None = None
-    message: str | None = None
-    workflow_id: str | None = None
-    background_job_id: str | None = None
-
-    @property
-    def job_id(self) -> str | None:
-        return self.workflow_id or self.background_job_id
-
-
-class Category(msgspec.Struct, rename="camel"):
-    """A knowledge category. The list route counts its items (``knowledge_count``); the create
-    route echoes ``parent_id`` and ``metadata``."""
-
-    id: str = ""
-    name: str | None = None
-    description: str | None = None
-    workspace_id: str | None = None
-    parent_id: str | None = None
-    metadata: dict[str, Any] = {}
-    knowledge_count: int | None = None
-    created_at: Union[str, int, float, None] = None  # noqa: UP007
-    updated_at: Union[str, int, float, None] = None  # noqa: UP007
-
-
-class TaxonomyLanguage(msgspec.Struct, rename="camel"):
-    """A language a taxonomy is published in."""
-
-    language_id: str = ""
-
-
-class Taxonomy(msgspec.Struct, rename="camel"):
-    """A taxonomy (a named tree of categories). ``roles``, ``languages`` are filled only when the
-    list asked for them (``include_roles=True``, ...). A new taxonomy is unpublished."""
-
-    id: str = ""
-    name: str | None = None
-    description: str | None = None
-    workspace_id: str | None = None
-    published: bool | None = None
-    roles: list[Role] = []
-    languages: list[TaxonomyLanguage] = []
-    category_count: int | None = None
-    created_at: Union[str, int, float, None] = None  # noqa: UP007
-    updated_at: Union[str, int, float, None] = None  # noqa: UP007
-
-
-class WorkspaceSettings(msgspec.Struct, rename="camel"):
-    default_language: str | None = None
-    features: list[str] = []
-
-
-class Workspace(msgspec.Struct, rename="camel"):
-    """``sharely.workspace.get()`` (and the answer of ``set_rbac_status``, which may hold only
-    ``id``/``rbac_status`` or only ``rbac_enabled``: the docs show both)."""
-
-    id: str = ""
-    name: str | None = None
-    organization_id: str | None = None
-    rbac_status: str | None = None
-    rbac_enabled: bool | None = None
-    settings: WorkspaceSettings | None = None
-    created_at: Union[str, int, float, None] = None  # noqa: UP007
-    updated_at: Union[str, int, float, None] = None  # noqa: UP007
-
-    @property
-    def rbac_active(self) -> bool | None:
-        """Whether role-based access control is on (None when the answer did not say)."""
-        if self.rbac_status is not None:
-            return self.rbac_status.upper() == "ACTIVE"
-        return self.rbac_enabled
-
-
-class SearchResult(msgspec.Struct, rename="camel"):
-    """One hit of ``sharely.knowledge.search`` / ``search_title``."""
-
-    id: str = ""
-    title: str | None = None
-    type: str | None = None
-    url: str | None = None
-    content: str | None = None
-    score: float | None = None
-    metadata: dict[str, Any] = {}
-
-
-class UserSpace(msgspec.Struct, rename="camel"):
-    """``sharely.spaces.activate(...)``: the user's space and a token scoped to it. ``is_new``
-    says whether this call created it. The token is never shown in the repr."""
-
-    token: str = ""
-    space_id: str = ""
-    user_id: str | None = None
-    workspace_id: str | None = None
-    is_new: bool | None = None
-
-    def __repr__(self) -> str:
-        return (
-            f"UserSpace(space_id={self.space_id!r}, user_id={self.user_id!r}, "
-            f"workspace_id={self.workspace_id!r}, is_new={self.is_new!r}, token=<hidden>)"
-        )
-
-
-class Space(msgspec.Struct, rename="camel"):
-    """A user's space (``sharely.spaces.get``). The vendor does not document this answer's
-    fields: these are the likely ones, each optional, and unknown keys are ignored."""
-
-    id: str = ""
-    user_id: str | None = None
-    workspace_id: str | None = None
-    customer_id_string: str | None = None
-    role_id: str | None = None
-    name: str | None = None
-    metadata: dict[str, Any] = {}
-    created_at: Union[str, int, float, None] = None  # noqa: UP007
-    updated_at: Union[str, int, float, None] = None  # noqa: UP007
-
-
-class RagChunk(msgspec.Struct, rename="camel"):
-    """A passage ``sharely.spaces.rag`` found. ``source`` is a URL for web knowledge and
-    ``"<page>:<title>:<knowledgeId>"`` for files (see ``knowledge_id``)."""
-
-    text: str = ""
-    source: str | None = None
-
-    @property
-    def knowledge_id(self) -> str | None:
-        """The knowledge item of a file source (the part after the last ``:``), else None."""
-        src = self.source or ""
-        if src.startswith(("http://", "https://")) or src.count(":") < 2:
-            return None
-        return src.rsplit(":", 1)[1] or None
-
-
-class RagAnswer(msgspec.Struct, rename="camel"):
-    """``sharely.spaces.rag``: passages from workspace knowledge and from the space's own."""
-
-    knowledge_results: list[RagChunk] = []
-    space_knowledge_results: list[RagChunk] = []
-
-
-# -- background jobs -------------------------------------------------------------------------
-
-#: Temporal's WorkflowExecutionStatus numbers, for answers that carry only the code.
-TEMPORAL_STATUS_CODES: dict[int, str] = {
-    0: "UNSPECIFIED",
-    1: "RUNNING",
-    2: "COMPLETED",
-    3: "FAILED",
-    4: "CANCELED",
-    5: "TERMINATED",
-    6: "CONTINUED_AS_NEW",
-    7: "TIMED_OUT",
-}
-_COMPLETED = frozenset({"COMPLETED", "COMPLETE", "SUCCEEDED", "SUCCESS", "DONE", "PROCESSED"})
-_FAILED = frozenset(
-    {"FAILED", "FAILURE", "ERROR", "CANCELED", "CANCELLED", "TERMINATED", "TIMED_OUT", "TIMEDOUT"}
-)
-_PREFIX = "WORKFLOW_EXECUTION_STATUS_"
-
-
-def normalise_job_status(name: Any, code: Any = None) -> str:
-    """One upper-case status name from whatever the server sent: a plain string, Temporal's
-    ``{code, name}``, a ``WORKFLOW_EXECUTION_STATUS_*`` constant or a bare code."""
-    if isinstance(name, str) and name.strip():
-        text = name.strip().upper().replace("-", "_").replace(" ", "_")
-        return text[len(_PREFIX) :] if text.startswith(_PREFIX) else text
-    if isinstance(code, int) and not isinstance(code, bool):
-        return TEMPORAL_STATUS_CODES.get(code, f"CODE_{code}")
-    return "UNKNOWN"
-
-
-def classify_job_status(status: str) -> Literal["running", "completed", "failed"]:
-    """COMPLETED (and synonyms) is done; FAILED, CANCELED/CANCELLED, TERMINATED and TIMED_OUT
-    are failures; everything else (RUNNING, CONTINUED_AS_NEW, PENDING, unknown names) is still
-    running."""
-    status = normalise_job_status(status)
-    if status in _COMPLETED:
-        return "completed"
-    if status in _FAILED:
-        return "failed"
-    return "running"
-
-
-class BackgroundJob(msgspec.Struct):
-    """One background job (a Temporal workflow), whichever of the two documented shapes carried
-    it. ``status`` is the normalised name (RUNNING, COMPLETED, FAILED, CANCELED, CANCELLED,
-    TERMINATED, TIMED_OUT, CONTINUED_AS_NEW, or whatever else the server says); ``raw`` is the
-    decoded entry as it came."""
-
-    id: str
-    status: str
-    status_code: int | None = None
-    type: str | None = None
-    run_id: str | None = None
-    progress: float | None = None
-    result: Any = None
-    error: Any = None
-    created_at: Any = None
-    completed_at: Any = None
-    failed_at: Any = None
-    raw: dict[str, Any] = {}
-
-    @property
-    def state(self) -> Literal["running", "completed", "failed"]:
-        return classify_job_status(self.status)
-
-    @property
-    def done(self) -> bool:
-        return self.state != "running"
-
-    @property
-    def error_message(self) -> str | None:
-        err = self.error
-        if isinstance(err, str):
-            return err
-        if isinstance(err, dict):
-            msg = err.get("message") or err.get("code")
-            return str(msg) if msg is not None else None
-        return None
-
-    @property
-    def created(self) -> datetime | None:
-        return _when(self.created_at)
-
-    @property
-    def completed(self) -> datetime | None:
-        return _when(self.completed_at)
-
-
-_jobs_any = msgspec.json.Decoder(Union[dict[str, Any], list[Any]])  # noqa: UP007
-
-
-def _job_from(entry: Any) -> BackgroundJob | None:
-    if not isinstance(entry, dict):
-        return None
-    job_id = entry.get("workflowId") or entry.get("id") or entry.get("jobId")
-    if job_id is None or isinstance(job_id, (dict, list, bool)):
-        return None
-    status = entry.get("status")
-    if status is None:
-        status = entry.get("jobStatus")
-    code = entry.get("statusCode")
-    name: Any = status
-    if isinstance(status, dict):
-        name = status.get("name")
-        code = status.get("code", code)
-    elif isinstance(status, int) and not isinstance(status, bool):
-        name, code = None, status
-    progress = entry.get("progress")
-    return BackgroundJob(
-        id=str(job_id),
-        status=normalise_job_status(name, code),
-        status_code=code if isinstance(code, int) and not isinstance(code, bool) else None,
-        type=entry.get("type") if isinstance(entry.get("type"), str) else None,
-        run_id=entry.get("runId") if isinstance(entry.get("runId"), str) else None,
-        progress=float(progress)
-        if isinstance(progress, (int, float)) and not isinstance(progress, bool)
-        else None,
-        result=entry.get("result"),
-        error=entry.get("error"),
-        created_at=entry.get("createdAt"),
-        completed_at=entry.get("completedAt"),
-        failed_at=entry.get("failedAt"),
-        raw=entry,
-    )
-
-
-def decode_jobs(data: bytes, status: int = 200) -> list[BackgroundJob]:
-    """Both documented answers of ``POST background-jobs``: ``{"jobs": [{id, status: "COMPLETED",
-    ...}]}`` and ``[{workflowId, status: {code, name}, runId}]`` (plus ``{"data": [...]}`` and a
-    single object, tolerated). Entries without an id are skipped."""
-    try:
-        raw = _jobs_any.decode(data) if data.strip() else []
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-        raise APIResponseValidationError(
-            f"the background-jobs response is not JSON: {exc or 'nested too deeply'}",
-            body=data,
-            status_code=status,
-        ) from None
-    entries: Any = raw
-    if isinstance(raw, dict):
-        for key in ("jobs", "data", "workflows", "results", "items"):
-            if isinstance(raw.get(key), list):
-                entries = raw[key]
-                break
-        else:
-            entries = [raw] if ("workflowId" in raw or "id" in raw) else []
-    out = []
-    for entry in entries:
-        job = _job_from(entry)
-        if job is not None:
-            out.append(job)
-    return out
-
-
 # -- request bodies --------------------------------------------------------------------------
 
 
@@ -551,12 +242,6 @@ class MetadataBody(msgspec.Struct, rename="camel", omit_defaults=True):
     type: str
     metadata: dict[str, str | int | float]
     remove_metadata_keys: list[str] | UnsetType = UNSET
-
-
-class JobsBody(msgspec.Struct, rename="camel", omit_defaults=True):
-    """The body of ``POST background-jobs`` (no ids: every job of the workspace)."""
-
-    job_ids: list[str] | UnsetType = UNSET
 
 
 # -- decoding ----------------------------------------------------------------------------------
@@ -641,19 +326,3 @@ class ReservedFieldsBody(msgspec.Struct, omit_defaults=True):
     type: str
     title: str
     language: str | UnsetType = UNSET
-
-
-class RoleIdsBody(msgspec.Struct, rename="camel"):
-    """The body of the knowledge role routes (assign and unassign)."""
-
-    role_ids: list[str]
-
-
-class SearchBody(msgspec.Struct, rename="camel", omit_defaults=True):
-    """The body of the search routes: ``query`` (semantic) or ``title`` (partial match)."""
-
-    query: str | UnsetType = UNSET
-    title: str | UnsetType = UNSET
-    limit: int | UnsetType = UNSET
-    audience_id: str | UnsetType = UNSET
-    role_ids: list[str] | UnsetType = UNSET

@@ -1,5 +1,5 @@
 """Emulated help-center articles and folders: the ``/v2/hc-articles`` and ``/v2/hc-folders``
-routes and the folder-to-agent junctions.
+routes and the folder-to-agent junctions (the folder handlers in ``_fini_folders``).
 
 Articles live in the emulator's knowledge base (``fake.kb``), so state is shared across routes:
 an article a knowledge job creates (a draft by default) is listed, fetched and published here,
@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._fini_wire import Checker, json_body, now_iso
+from ._fini_folders import (
+    FakeFolder,
+    folder_create,
+    folder_delete,
+    folder_move,
+    folder_tree,
+    folder_update,
+    junctions,
+)
+from ._fini_wire import Checker, add_routes, json_body, now_iso
 from ._kb import Article, terms
 from ._server import json_response
 
@@ -33,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["FakeArticles", "FakeFolder", "HelpCenterMeta"]
 
 _CONTENT = ("title", "mainKnowledge", "agentInstruction", "questions", "keywords", "escalation")
-JUNCTION_ACTIONS = ("ADD", "REMOVE")
 
 
 @dataclass
@@ -54,30 +62,6 @@ class HelpCenterMeta:
     is_draft_published: bool | None = None
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
-
-
-@dataclass
-class FakeFolder:
-    """One help-center folder."""
-
-    title: str
-    description: str = ""
-    parent_folder_id: str | None = None
-    active: bool = True
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    created_at: str = field(default_factory=now_iso)
-    updated_at: str = field(default_factory=now_iso)
-
-    def wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "active": self.active,
-            "parentFolderId": self.parent_folder_id,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        }
 
 
 class FakeArticles:
@@ -229,260 +213,191 @@ class FakeArticles:
 
 
 def setup(fake: FakeFini, app: web.Application) -> None:
-    hc = fake.articles
-    kb = fake.kb
-
-    def content_problems(body: dict[str, Any]) -> Checker:
-        check = Checker(fake, body)
-        check.text("title")
-        check.text("mainKnowledge")
-        check.text("agentInstruction", empty=True)
-        check.strings("questions")
-        check.strings("keywords")
-        check.flag("escalation", required=True)
-        check.flag("active")
-        check.flag("public")
-        return check
-
-    async def list_articles(request: web.Request) -> web.StreamResponse:
-        kind = request.query.get("type")
-        if kind not in (None, "live", "draft"):
-            return fake.error(400, ["type must be one of the following values: live, draft"])
-        out = [
-            hc.wire(a)
-            for a in list(kb.articles.values())
-            if kind is None or a.draft == (kind == "draft")
-        ]
-        return json_response(out)
-
-    async def by_ids(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        check = Checker(fake, body)
-        check.strings("articleIds", non_empty=False)
-        if (error := check.error()) is not None:
-            return error
-        # missing ids are silently dropped: no 404
-        found = [kb.articles[i] for i in dict.fromkeys(body["articleIds"]) if i in kb.articles]
-        return json_response([hc.wire(a) for a in found])
-
-    async def create(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        check = content_problems(body)
-        check.text("parentFolderId")
-        check.flag("isDraft")
-        check.text("origin", required=False)
-        if (error := check.error()) is not None:
-            return error
-        if body["parentFolderId"] not in hc.folders:
-            return fake.error(404, "Parent folder not found")
-        # active/public/originalArticleId are ignored here: new articles take the defaults
-        clean = {k: v for k, v in body.items() if k not in ("active", "public")}
-        article = hc.add(clean, draft=body.get("isDraft", False), folder_id=body["parentFolderId"])
-        return json_response(hc.wire(article), status=201)
-
-    async def update(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        check = content_problems(body)
-        check.forbid("parentFolderId", "isDraft", "origin")
-        if (error := check.error()) is not None:
-            return error
-        article = kb.articles.get(request.match_info["id"])
-        if article is None:
-            return fake.error(404, "Article not found")
-        hc.write(article, body)
-        hc.meta_of(article).version += 1
-        return json_response(hc.wire(article))
-
-    async def draft(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        check = content_problems(body)
-        check.text("origin", required=False)
-        if (error := check.error()) is not None:
-            return error
-        live = kb.articles.get(request.match_info["id"])
-        if live is None or live.draft:
-            return json_response(None)  # documented quirk: 200 null, not 404
-        meta = hc.meta_of(live)
-        fork = hc.add(body, draft=True, folder_id=meta.parent_folder_id)
-        fork_meta = hc.meta_of(fork)
-        fork_meta.original_article_id = live.id
-        fork_meta.original_article_version = meta.version
-        fork_meta.is_draft_published = False
-        return json_response(hc.wire(fork))
-
-    async def publish(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        check = content_problems(body)
-        check.text("origin", required=False)
-        if (error := check.error()) is not None:
-            return error
-        pending = kb.articles.get(request.match_info["id"])
-        if pending is None or not pending.draft:
-            return fake.error(404, "Draft article not found")
-        meta = hc.meta_of(pending)
-        original = kb.articles.get(meta.original_article_id or "")
-        if original is not None and not original.draft:
-            hc.write(original, body)  # the live original takes the draft's content
-            hc.meta_of(original).version += 1
-            live = original
-        else:  # a draft of its own becomes a new live article, with a new id
-            live = hc.add(body, draft=False, folder_id=meta.parent_folder_id)
-            live_meta = hc.meta_of(live)
-            live_meta.origin = body.get("origin", meta.origin)
-        hc.remove(pending.id)
-        return json_response(hc.wire(live))
-
-    async def delete(request: web.Request) -> web.StreamResponse:
-        article = kb.articles.get(request.match_info["id"])
-        if article is None:
-            return fake.error(404, "Article not found")
-        out = hc.wire(article)
-        hc.remove(article.id)
-        return json_response(out)
-
-    async def move(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        check = Checker(fake, body)
-        check.text("parentFolderId")
-        if (error := check.error()) is not None:
-            return error
-        article = kb.articles.get(request.match_info["id"])
-        if article is None:
-            return fake.error(404, "Article not found")
-        if body["parentFolderId"] not in hc.folders:
-            return fake.error(404, "Destination folder not found")
-        meta = hc.meta_of(article)
-        meta.parent_folder_id = body["parentFolderId"]
-        meta.updated_at = now_iso()
-        return json_response(hc.wire(article))
-
-    # -- folders -------------------------------------------------------------------------------
-
-    async def folder_tree(request: web.Request) -> web.StreamResponse:
-        return json_response(hc.snapshot(request.query.get("botId") or None))
-
-    async def folder_create(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        check = Checker(fake, body)
-        check.text("title")
-        check.text("description", empty=True)
-        check.text("parentFolderId", required=False)
-        if (error := check.error()) is not None:
-            return error
-        parent = body.get("parentFolderId")
-        if parent is not None and parent not in hc.folders:
-            return fake.error(404, "Parent folder not found")
-        folder = FakeFolder(body["title"], body["description"], parent)
-        hc.folders[folder.id] = folder
-        return json_response(folder.wire(), status=201)
-
-    async def folder_update(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        check = Checker(fake, body)
-        check.text("title")
-        check.text("description", empty=True)
-        check.flag("active", required=True)
-        if (error := check.error()) is not None:
-            return error
-        folder = hc.folders.get(request.match_info["id"])
-        if folder is None:
-            return fake.error(404, "Folder not found")
-        folder.title, folder.description = body["title"], body["description"]
-        folder.active = body["active"]
-        folder.updated_at = now_iso()
-        return json_response(folder.wire())
-
-    async def folder_move(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        check = Checker(fake, body)
-        check.text("parentFolderId")
-        if (error := check.error()) is not None:
-            return error
-        folder = hc.folders.get(request.match_info["id"])
-        target = body["parentFolderId"]
-        if folder is None or target not in hc.folders:
-            return fake.error(404, "Folder not found")
-        if target in hc.subtree(folder.id):
-            return fake.error(406, "A folder cannot be moved into itself or its subfolders")
-        folder.parent_folder_id = target
-        folder.updated_at = now_iso()
-        return json_response(folder.wire())
-
-    async def folder_delete(request: web.Request) -> web.StreamResponse:
-        folder = hc.folders.get(request.match_info["id"])
-        if folder is None:
-            return fake.error(404, "Folder not found")
-        holds_folders = any(f.parent_folder_id == folder.id for f in hc.folders.values())
-        holds_articles = any(
-            hc.meta_of(a).parent_folder_id == folder.id for a in kb.articles.values()
-        )
-        if holds_folders or holds_articles:
-            return fake.error(406, "The folder still holds folders or articles")
-        del hc.folders[folder.id]
-        hc.junctions = {j for j in hc.junctions if j[0] != folder.id}
-        return json_response(folder.wire())
-
-    async def junctions(request: web.Request) -> web.StreamResponse:
-        body = await json_body(fake, request)
-        if isinstance(body, web.Response):
-            return body
-        items = body.get("junctions")
-        if not isinstance(items, list) or not items:
-            return fake.error(400, ["junctions must be a non-empty array"])
-        for item in items:
-            if not (
-                isinstance(item, dict)
-                and isinstance(item.get("folderId"), str)
-                and isinstance(item.get("botId"), str)
-            ):
-                return fake.error(400, ["each junction needs a folderId and a botId"])
-            if item.get("action") not in JUNCTION_ACTIONS:
-                return fake.error(400, ["action must be one of the following values: ADD, REMOVE"])
-            if item["folderId"] not in hc.folders:
-                return fake.error(400, [f"folder {item['folderId']} does not exist"])
-        for item in items:  # all checked first: the batch applies whole or not at all
-            pair = (item["folderId"], item["botId"])
-            if item["action"] == "ADD":
-                hc.junctions.add(pair)
-            else:
-                hc.junctions.discard(pair)
-        return json_response({"status": True})
-
     articles = "/v2/hc-articles"
     folders = "/v2/hc-folders"
-    fake.route(app, "GET", f"{articles}/public", "articles.list", "read", list_articles)
-    fake.route(app, "POST", f"{articles}/ids/public", "articles.ids", "read", by_ids)
-    fake.route(app, "POST", f"{articles}/public", "articles.create", "write", create)
-    fake.route(app, "PUT", f"{articles}/{{id}}/public", "articles.update", "write", update)
-    fake.route(app, "POST", f"{articles}/{{id}}/draft/public", "articles.draft", "write", draft)
-    fake.route(
-        app, "POST", f"{articles}/{{id}}/publish/public", "articles.publish", "write", publish
+    add_routes(
+        fake,
+        app,
+        [
+            ("GET", f"{articles}/public", "articles.list", "read", _list_articles),
+            ("POST", f"{articles}/ids/public", "articles.ids", "read", _by_ids),
+            ("POST", f"{articles}/public", "articles.create", "write", _create),
+            ("PUT", f"{articles}/{{id}}/public", "articles.update", "write", _update),
+            ("POST", f"{articles}/{{id}}/draft/public", "articles.draft", "write", _draft),
+            ("POST", f"{articles}/{{id}}/publish/public", "articles.publish", "write", _publish),
+            ("DELETE", f"{articles}/{{id}}/public", "articles.delete", "write", _delete),
+            ("PUT", f"{articles}/{{id}}/move/public", "articles.move", "write", _move),
+            ("GET", f"{folders}/public", "folders.tree", "read", folder_tree),
+            ("POST", f"{folders}/public", "folders.create", "write", folder_create),
+            ("PUT", f"{folders}/{{id}}/public", "folders.update", "write", folder_update),
+            ("PUT", f"{folders}/{{id}}/move/public", "folders.move", "write", folder_move),
+            ("DELETE", f"{folders}/{{id}}/public", "folders.delete", "write", folder_delete),
+            (
+                "POST",
+                "/v2/hc-bot-folder-junctions/public",
+                "folders.junctions",
+                "write",
+                junctions,
+            ),
+        ],
     )
-    fake.route(app, "DELETE", f"{articles}/{{id}}/public", "articles.delete", "write", delete)
-    fake.route(app, "PUT", f"{articles}/{{id}}/move/public", "articles.move", "write", move)
-    fake.route(app, "GET", f"{folders}/public", "folders.tree", "read", folder_tree)
-    fake.route(app, "POST", f"{folders}/public", "folders.create", "write", folder_create)
-    fake.route(app, "PUT", f"{folders}/{{id}}/public", "folders.update", "write", folder_update)
-    fake.route(app, "PUT", f"{folders}/{{id}}/move/public", "folders.move", "write", folder_move)
-    fake.route(app, "DELETE", f"{folders}/{{id}}/public", "folders.delete", "write", folder_delete)
-    fake.route(
-        app, "POST", "/v2/hc-bot-folder-junctions/public", "folders.junctions", "write", junctions
-    )
+
+
+def _content_problems(fake: FakeFini, body: dict[str, Any]) -> Checker:
+    check = Checker(fake, body)
+    check.text("title")
+    check.text("mainKnowledge")
+    check.text("agentInstruction", empty=True)
+    check.strings("questions")
+    check.strings("keywords")
+    check.flag("escalation", required=True)
+    check.flag("active")
+    check.flag("public")
+    return check
+
+
+async def _list_articles(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    hc = fake.articles
+    kb = fake.kb
+    kind = request.query.get("type")
+    if kind not in (None, "live", "draft"):
+        return fake.error(400, ["type must be one of the following values: live, draft"])
+    out = [
+        hc.wire(a)
+        for a in list(kb.articles.values())
+        if kind is None or a.draft == (kind == "draft")
+    ]
+    return json_response(out)
+
+
+async def _by_ids(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    hc = fake.articles
+    kb = fake.kb
+    body = await json_body(fake, request)
+    if isinstance(body, web.Response):
+        return body
+    check = Checker(fake, body)
+    check.strings("articleIds", non_empty=False)
+    if (error := check.error()) is not None:
+        return error
+    # missing ids are silently dropped: no 404
+    found = [kb.articles[i] for i in dict.fromkeys(body["articleIds"]) if i in kb.articles]
+    return json_response([hc.wire(a) for a in found])
+
+
+async def _create(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    hc = fake.articles
+    body = await json_body(fake, request)
+    if isinstance(body, web.Response):
+        return body
+    check = _content_problems(fake, body)
+    check.text("parentFolderId")
+    check.flag("isDraft")
+    check.text("origin", required=False)
+    if (error := check.error()) is not None:
+        return error
+    if body["parentFolderId"] not in hc.folders:
+        return fake.error(404, "Parent folder not found")
+    # active/public/originalArticleId are ignored here: new articles take the defaults
+    clean = {k: v for k, v in body.items() if k not in ("active", "public")}
+    article = hc.add(clean, draft=body.get("isDraft", False), folder_id=body["parentFolderId"])
+    return json_response(hc.wire(article), status=201)
+
+
+async def _update(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    hc = fake.articles
+    kb = fake.kb
+    body = await json_body(fake, request)
+    if isinstance(body, web.Response):
+        return body
+    check = _content_problems(fake, body)
+    check.forbid("parentFolderId", "isDraft", "origin")
+    if (error := check.error()) is not None:
+        return error
+    article = kb.articles.get(request.match_info["id"])
+    if article is None:
+        return fake.error(404, "Article not found")
+    hc.write(article, body)
+    hc.meta_of(article).version += 1
+    return json_response(hc.wire(article))
+
+
+async def _draft(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    hc = fake.articles
+    kb = fake.kb
+    body = await json_body(fake, request)
+    if isinstance(body, web.Response):
+        return body
+    check = _content_problems(fake, body)
+    check.text("origin", required=False)
+    if (error := check.error()) is not None:
+        return error
+    live = kb.articles.get(request.match_info["id"])
+    if live is None or live.draft:
+        return json_response(None)  # documented quirk: 200 null, not 404
+    meta = hc.meta_of(live)
+    fork = hc.add(body, draft=True, folder_id=meta.parent_folder_id)
+    fork_meta = hc.meta_of(fork)
+    fork_meta.original_article_id = live.id
+    fork_meta.original_article_version = meta.version
+    fork_meta.is_draft_published = False
+    return json_response(hc.wire(fork))
+
+
+async def _publish(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    hc = fake.articles
+    kb = fake.kb
+    body = await json_body(fake, request)
+    if isinstance(body, web.Response):
+        return body
+    check = _content_problems(fake, body)
+    check.text("origin", required=False)
+    if (error := check.error()) is not None:
+        return error
+    pending = kb.articles.get(request.match_info["id"])
+    if pending is None or not pending.draft:
+        return fake.error(404, "Draft article not found")
+    meta = hc.meta_of(pending)
+    original = kb.articles.get(meta.original_article_id or "")
+    if original is not None and not original.draft:
+        hc.write(original, body)  # the live original takes the draft's content
+        hc.meta_of(original).version += 1
+        live = original
+    else:  # a draft of its own becomes a new live article, with a new id
+        live = hc.add(body, draft=False, folder_id=meta.parent_folder_id)
+        live_meta = hc.meta_of(live)
+        live_meta.origin = body.get("origin", meta.origin)
+    hc.remove(pending.id)
+    return json_response(hc.wire(live))
+
+
+async def _delete(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    hc = fake.articles
+    kb = fake.kb
+    article = kb.articles.get(request.match_info["id"])
+    if article is None:
+        return fake.error(404, "Article not found")
+    out = hc.wire(article)
+    hc.remove(article.id)
+    return json_response(out)
+
+
+async def _move(fake: FakeFini, request: web.Request) -> web.StreamResponse:
+    hc = fake.articles
+    kb = fake.kb
+    body = await json_body(fake, request)
+    if isinstance(body, web.Response):
+        return body
+    check = Checker(fake, body)
+    check.text("parentFolderId")
+    if (error := check.error()) is not None:
+        return error
+    article = kb.articles.get(request.match_info["id"])
+    if article is None:
+        return fake.error(404, "Article not found")
+    if body["parentFolderId"] not in hc.folders:
+        return fake.error(404, "Destination folder not found")
+    meta = hc.meta_of(article)
+    meta.parent_folder_id = body["parentFolderId"]
+    meta.updated_at = now_iso()
+    return json_response(hc.wire(article))

@@ -23,7 +23,6 @@ job queued for a source shows as its ``linkedJobId``/``linkedJobStatus``/``linke
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.parse
 import uuid
@@ -32,34 +31,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
-from ._server import json_response
+from ._fini_sources_list import is_uuid as _is_uuid
+from ._fini_sources_list import page_of, parse_query
+from ._fini_sources_routes import setup
 
 if TYPE_CHECKING:
     from ._fini import FakeFini
     from ._fini_knowledge import FakeJob
 
-__all__ = ["FakeSource", "FakeSources"]
+__all__ = ["FakeSource", "FakeSources", "setup"]
 
-SOURCE_TYPES = ("web", "files", "googledrive", "zendesk", "notion", "confluence")
 INGEST_SOURCES = ("web", "googledrive", "notion", "zendesk", "confluence")
 PROVIDERS = ("notion", "zendesk", "confluence")
-MAX_LIMIT = 1000
 
 
 def _iso(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _is_uuid(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _is_url(value: Any) -> bool:
@@ -283,27 +270,9 @@ class FakeSources:
 
     def list_page(self, query: Any) -> tuple[int, Any]:
         self.settle_due()
-        try:
-            limit = int(query.get("limit", "50"))
-        except ValueError:
-            return 400, ["limit must be an integer"]
-        if not 1 <= limit <= MAX_LIMIT:
-            return 400, [f"limit must be between 1 and {MAX_LIMIT}"]
-        direction = query.get("direction", "next")
-        if direction not in ("next", "previous"):
-            return 400, ["direction must be one of the following values: next, previous"]
-        flags: dict[str, bool] = {}
-        for name in ("english", "changed"):
-            if name in query:
-                if query[name] not in ("true", "false"):
-                    return 400, [f"{name} must be a boolean value"]
-                flags[name] = query[name] == "true"
-        kind = query.get("source")
-        if kind is not None and kind not in SOURCE_TYPES:
-            return 400, [f"source must be one of the following values: {', '.join(SOURCE_TYPES)}"]
-        for name in ("id", "linkedKnowledgeId"):
-            if name in query and not _is_uuid(query[name]):
-                return 400, [f"{name} must be a UUID"]
+        checked = parse_query(query)
+        if isinstance(checked, list):
+            return 400, checked
         ordered = sorted(
             (d for d in self.documents.values() if d.id not in self.foreign),
             key=FakeSource.key,
@@ -311,39 +280,7 @@ class FakeSources:
         )
         jobs = self._knowledge_jobs()
         now = time.monotonic()
-        wires = [self.to_wire(d, jobs, now) for d in ordered]
-        title = query.get("title", "").lower()
-        url = query.get("originalUrl", "").lower()
-        selected = [
-            w
-            for w in wires
-            if (kind is None or w["source"] == kind)
-            and all(w[name] == value for name, value in flags.items())
-            and ("id" not in query or w["id"] == query["id"])
-            and (
-                "linkedKnowledgeId" not in query
-                or w["linkedKnowledgeId"] == query["linkedKnowledgeId"]
-            )
-            and ("linkedOperation" not in query or w["linkedOperation"] == query["linkedOperation"])
-            and title in w["title"].lower()
-            and url in w["originalUrl"].lower()
-        ]
-        cursor = query.get("cursor")
-        if cursor is None:
-            page, more = selected[:limit], len(selected) > limit
-        else:
-            # positions in the whole ordering, so a cursor outside the filter still works
-            positions = {w["id"]: i for i, w in enumerate(wires)}
-            position = positions.get(cursor)
-            if position is None:
-                return 400, ["cursor must be the id of a source"]
-            if direction == "next":  # the API's "next" is older
-                rest = [w for w in selected if positions[w["id"]] > position]
-                page, more = rest[:limit], len(rest) > limit
-            else:
-                rest = [w for w in selected if positions[w["id"]] < position]
-                page, more = rest[-limit:], len(rest) > limit
-        return 200, {"documents": page, "hasMore": more}
+        return page_of(checked, [self.to_wire(d, jobs, now) for d in ordered])
 
     def get(self, doc_id: str) -> tuple[int, Any]:
         if not _is_uuid(doc_id):
@@ -522,62 +459,3 @@ class FakeSources:
                 doc.updated_at = datetime.now(timezone.utc)
                 updated.append(doc.id)
         return 200, {"addedDocumentIds": added, "updatedDocumentIds": updated}
-
-
-# -- routes --------------------------------------------------------------------------------------
-
-
-async def _json_body(request: web.Request) -> dict[str, Any] | None:
-    try:
-        body = json.loads(await request.read() or b"null")
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def setup(fake: FakeFini, app: web.Application) -> None:
-    sources = fake.sources
-
-    def reply(status: int, body: Any) -> web.Response:
-        if status >= 400:
-            return fake.error(status, body)
-        return json_response(body, status=status)
-
-    def with_body(logic: Any) -> Any:
-        async def handler(request: web.Request) -> web.StreamResponse:
-            body = await _json_body(request)
-            if body is None:
-                return fake.error(400, "Body must be a JSON object")
-            sources.last_bodies[request.match_info.route.name or request.path] = body
-            return reply(*logic(body))
-
-        return handler
-
-    async def list_sources(request: web.Request) -> web.StreamResponse:
-        return reply(*sources.list_page(request.query))
-
-    async def get_source(request: web.Request) -> web.StreamResponse:
-        return reply(*sources.get(request.match_info["id"]))
-
-    async def discover(request: web.Request) -> web.StreamResponse:
-        return reply(*sources.discover(request.match_info["provider"]))
-
-    async def register(request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
-        if body is None:
-            return fake.error(400, "Body must be a JSON object")
-        sources.last_bodies["sources.register"] = body
-        return reply(*sources.register(request.match_info["provider"], body))
-
-    base = "/v2/documents/public"
-    fake.route(app, "GET", base, "sources.list", "read", list_sources)
-    fake.route(app, "POST", base, "sources.add", "write", with_body(sources.ingest))
-    fake.route(app, "DELETE", base, "sources.delete", "write", with_body(sources.delete))
-    refresh = with_body(sources.refresh)
-    fake.route(app, "POST", f"{base}/refresh", "sources.refresh", "write", refresh)
-    fake.route(
-        app, "POST", f"{base}/deep-crawl/links", "sources.crawl", "write", with_body(sources.crawl)
-    )
-    fake.route(app, "GET", f"{base}/resources/{{provider}}", "sources.discover", "read", discover)
-    fake.route(app, "POST", f"{base}/resources/{{provider}}", "sources.register", "write", register)
-    fake.route(app, "GET", f"{base}/{{id}}", "sources.get", "read", get_source)

@@ -4,15 +4,41 @@ the NestJS way (every problem listed in one 400), ISO timestamps."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ._server import Handler
+
 if TYPE_CHECKING:
     from ._fini import FakeFini
 
-__all__ = ["Checker", "iso", "json_body", "now_iso"]
+__all__ = ["Checker", "add_routes", "bind", "iso", "json_body", "now_iso"]
+
+#: A route handler written at module level: it takes the emulator first.
+FakeHandler = Callable[["FakeFini", web.Request], Awaitable[web.StreamResponse]]
+
+
+def bind(fake: FakeFini, handler: FakeHandler) -> Handler:
+    """``handler`` bound to ``fake``, as aiohttp calls it: handlers live at module level (one
+    function per route, readable and testable on their own) rather than as closures inside
+    one long ``setup``."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        return await handler(fake, request)
+
+    return route
+
+
+def add_routes(
+    fake: FakeFini, app: web.Application, routes: Iterable[tuple[str, str, str, str, FakeHandler]]
+) -> None:
+    """Register ``(method, path, route name, scope, handler)`` rows, each handler bound to
+    ``fake`` (see :func:`bind`), in order: the order matters where patterns overlap."""
+    for method, path, name, scope, handler in routes:
+        fake.route(app, method, path, name, scope, bind(fake, handler))
 
 
 def iso(value: datetime) -> str:

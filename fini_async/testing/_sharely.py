@@ -26,6 +26,7 @@ from ._sharely_directory import Directory, directory_routes
 from ._sharely_jobs import SharelyJob, background_jobs, now_iso
 from ._sharely_search import search_routes
 from ._sharely_uploads import upload
+from ._sharely_writes import create, create_link, update_metadata
 
 if TYPE_CHECKING:
     from ..sharely import SharelyClient
@@ -257,8 +258,8 @@ class FakeSharely(EmulatorServer):
         ws = "/v1/workspaces/{ws}"
         routes: list[tuple[str, str, str, Handler]] = [
             ("POST", "/workspaces/{ws}/generate-access-key-token", "sharely.token", self._token),
-            ("POST", f"{ws}/knowledge", "sharely.knowledge.create", self._create),
-            ("POST", f"{ws}/knowledge/link", "sharely.knowledge.link", self._create_link),
+            ("POST", f"{ws}/knowledge", "sharely.knowledge.create", self._bind(create)),
+            ("POST", f"{ws}/knowledge/link", "sharely.knowledge.link", self._bind(create_link)),
             ("POST", f"{ws}/knowledge/file", "sharely.knowledge.file", self._bind(upload)),
             ("GET", f"{ws}/upload-file-metadata/{{id}}", "sharely.upload_metadata", self._meta),
             ("GET", f"{ws}/knowledge", "sharely.knowledge.list", self._list),
@@ -273,7 +274,7 @@ class FakeSharely(EmulatorServer):
                 "PUT",
                 f"{ws}/knowledge/{{id}}/metadata",
                 "sharely.knowledge.metadata",
-                self._meta_put,
+                self._bind(update_metadata),
             ),
             (
                 "POST",
@@ -359,65 +360,6 @@ class FakeSharely(EmulatorServer):
         self.tokens[token] = exp
         return self.reply({"token": token})
 
-    def _validate_metadata(self, metadata: Any) -> str | None:
-        if metadata is None:
-            return None
-        if not isinstance(metadata, dict):
-            return "metadata must be an object"
-        for key, value in metadata.items():
-            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-                return f"metadata.{key} must be a string or a number"
-        return None
-
-    async def _create(self, request: web.Request) -> web.StreamResponse:
-        body = await self.read_json(request)
-        if not isinstance(body, dict):
-            return self.error(400, "Body must be a JSON object")
-        kind = body.get("type")
-        if kind not in ("FILE", "URL", "LINK", "STRING"):
-            return self.error(400, "Missing required field: type" if not kind else "Invalid type")
-        problem = self._validate_metadata(body.get("metadata"))
-        if problem:
-            return self.error(400, problem)
-        if kind == "STRING":
-            content = body.get("content")
-            if not isinstance(content, str) or not content:
-                return self.error(400, "Missing required field: content")
-        elif kind in ("URL", "LINK"):
-            url = body.get("url")
-            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-                return self.error(400, "Missing required field: url")
-            host = url.split("/")[2].split(":")[0]
-            if kind == "URL" and host.endswith(".invalid"):
-                return self.error(422, "Unable to fetch or process the provided URL")
-        else:
-            return self.error(400, "Use the Upload File endpoint for FILE knowledge")
-        item = self.add_knowledge(
-            kind,
-            title=body.get("title"),
-            content=body.get("content"),
-            url=body.get("url"),
-            metadata=body.get("metadata"),
-        )
-        return self.reply({"id": item.id, "knowledgeId": item.id}, 201)
-
-    async def _create_link(self, request: web.Request) -> web.StreamResponse:
-        body = await self.read_json(request)
-        if not isinstance(body, dict):
-            return self.error(400, "Body must be a JSON object")
-        if body.get("type", "LINK") != "LINK":
-            return self.error(400, "type must be LINK")
-        url = body.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            return self.error(400, "Missing required field: url")
-        problem = self._validate_metadata(body.get("metadata"))
-        if problem:
-            return self.error(400, problem)
-        item = self.add_knowledge(
-            "LINK", title=body.get("title"), url=url, metadata=body.get("metadata")
-        )
-        return self.reply({"id": item.id, "knowledgeId": item.id, "title": item.title}, 201)
-
     def advance(self) -> None:
         """Bring every background job up to date (finished ones apply their effect)."""
         for job in list(self.jobs.values()):
@@ -501,24 +443,3 @@ class FakeSharely(EmulatorServer):
         return self.reply(
             {"success": True, "message": "Deletion started", "workflowId": job.id}, 202
         )
-
-    async def _meta_put(self, request: web.Request) -> web.StreamResponse:
-        body = await self.read_json(request)
-        item = self.items.get(request.match_info["id"])
-        if item is None:
-            return self.error(404, "Knowledge not found")
-        if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
-            return self.error(400, "Missing required field: metadata")
-        if body.get("type") != item.type:
-            return self.error(400, f"type must match the item's type ({item.type})")
-        problem = self._validate_metadata(body["metadata"])
-        if problem:
-            return self.error(400, problem)
-        reserved = {"title", "language"} & set(body["metadata"])
-        if reserved:
-            return self.error(400, f"Reserved fields cannot be updated: {sorted(reserved)}")
-        item.metadata.update(body["metadata"])
-        for key in body.get("removeMetadataKeys") or []:
-            item.metadata.pop(key, None)
-        item.updated_at = now_iso()
-        return self.reply({"knowledgeId": item.id})
