@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 
 import aiohttp
 
+from .._base import _BaseClient
 from .._config import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_TIMEOUT,
-    Timeout,
     TimeoutTypes,
-    coerce_timeout,
     env,
 )
 from .._exceptions import ValidationError
-from .._transport import Transport
-from .._validate import base_url as check_base_url
+from .._ratelimit import RateLimiter
 from .._validate import header_value
 from ._auth import DEFAULT_TOKEN_LIFETIME, REFRESH_MARGIN, SharelyTokenAuth, check_role
 from ._knowledge import KnowledgeResource
@@ -29,7 +26,7 @@ __all__ = ["DEFAULT_SHARELY_BASE_URL", "SharelyClient"]
 DEFAULT_SHARELY_BASE_URL = "https://api.sharely.ai"
 
 
-class SharelyClient:
+class SharelyClient(_BaseClient):
     """An async client of Sharely's knowledge API.
 
     ::
@@ -50,7 +47,8 @@ class SharelyClient:
     more if a request comes back 401. Nothing is opened in the constructor: the aiohttp session is
     created inside the running loop on first use. Use ``async with`` or ``await client.aclose()``.
     ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` are honoured as by :class:`~fini_async.FiniClient`
-    (``trust_env=False`` ignores them).
+    (``trust_env=False`` ignores them), and so is ``rate_limit`` (requests per second, or a
+    :class:`~fini_async.RateLimiter` shared with other clients).
     """
 
     def __init__(
@@ -68,6 +66,7 @@ class SharelyClient:
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        rate_limit: float | RateLimiter | None = None,
         token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
         token_refresh_margin: float = REFRESH_MARGIN,
         trust_env: bool = True,
@@ -95,9 +94,6 @@ class SharelyClient:
         ):
             if secret is not None:
                 header_value(secret, name)
-        default = env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
-        self.base_url = check_base_url(base_url if base_url is not None else default)
-        self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
         self._auth = SharelyTokenAuth(
             api_key,
             workspace_id=workspace_id,
@@ -107,21 +103,20 @@ class SharelyClient:
             default_lifetime=token_lifetime,
             refresh_margin=token_refresh_margin,
         )
-        self._transport = Transport(
-            base_url=self.base_url,
+        default = env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
+        super().__init__(
+            base_url=base_url if base_url is not None else default,
             auth=self._auth,
-            timeout=self.timeout,
+            timeout=timeout,
             max_retries=max_retries,
             max_connections=max_connections,
             default_headers=default_headers,
             session=session,
             max_retry_after=max_retry_after,
+            rate_limit=rate_limit,
             trust_env=trust_env,
         )
         self.knowledge = KnowledgeResource(self, self._transport)
-
-    def __repr__(self) -> str:
-        return f"SharelyClient(base_url={self.base_url!r})"
 
     @property
     def workspace_id(self) -> str:
@@ -132,26 +127,5 @@ class SharelyClient:
     def organization_id(self) -> str:
         return self._auth.organization_id()
 
-    @property
-    def max_retries(self) -> int:
-        return self._transport.max_retries
-
-    @property
-    def closed(self) -> bool:
-        return self._transport.closed
-
-    async def aclose(self) -> None:
-        """Stop background polling and close the client's connections. Idempotent."""
-        await self.knowledge._aclose()
-        await self._transport.aclose()
-
-    async def __aenter__(self) -> SharelyClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+    async def _aclose_resources(self) -> None:
+        await self.knowledge.aclose()  # stops background polling
