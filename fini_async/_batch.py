@@ -34,6 +34,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._ratelimit import RateLimiter, TokenBucket, as_rate_limiter
+from ._retry import MAX_RETRY_AFTER
 from ._transport import attempt_hook
 
 __all__ = ["FATAL_ERRORS", "Batch", "BatchFailure", "BatchProgress", "BatchResult", "BatchSuccess"]
@@ -195,7 +196,7 @@ class _Control:
                 self.fixed.on_rate_limited(retry_after)
             self.last_429 = now
             if retry_after:
-                self.paused_until = max(self.paused_until, now + min(retry_after, 60.0))
+                self.paused_until = max(self.paused_until, now + min(retry_after, MAX_RETRY_AFTER))
             if self.adaptive and _sent_at.get() >= self.last_decrease:
                 self.last_decrease = now
                 self._decrease(now)

@@ -43,12 +43,7 @@ from ._exceptions import (
 )
 from ._logging import logger, setup_from_env
 from ._ratelimit import RateLimiter, TokenBucket
-from ._retry import (
-    RETRY_STATUSES_SAFE,
-    RETRY_STATUSES_UNSAFE,
-    backoff_delays,
-    parse_retry_after,
-)
+from ._retry import backoff_schedule, is_transient_status, parse_retry_after
 from ._validate import base_url as check_base_url
 from ._validate import headers as check_headers
 
@@ -573,7 +568,7 @@ class Transport:
                 if not failed.retry or attempt > retries:
                     raise err from None
                 if delays is None:
-                    delays = backoff_delays(self.backoff_initial, self.backoff_max)
+                    delays = backoff_schedule(self.backoff_initial, self.backoff_max)
                 delay = failed.delay if failed.delay is not None else next(delays)
                 await asyncio.sleep(delay)
                 continue
@@ -671,8 +666,7 @@ class Transport:
                 request_id=request_id_of(hdrs),
                 retry_after=retry_after,
             )
-            allowed = RETRY_STATUSES_SAFE if idempotent else RETRY_STATUSES_UNSAFE
-            if status in allowed:
+            if is_transient_status(status, idempotent=idempotent):
                 if retry_after is not None and retry_after > self.max_retry_after:
                     # Too long to wait inside a call: tell the caller at once.
                     raise _Attempt(err, retry=False)

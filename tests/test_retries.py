@@ -16,7 +16,7 @@ from fini_async import (
     ValidationError,
 )
 from fini_async._models import encode
-from fini_async._retry import backoff_delays, parse_retry_after
+from fini_async._retry import backoff_schedule, parse_retry_after
 from fini_async.resources.bots import ASK_PATH, build_body
 from fini_async.testing import FakeFini
 
@@ -163,7 +163,7 @@ def test_parse_retry_after_forms() -> None:
 
 
 def test_backoff_schedule_is_capped_full_jitter() -> None:
-    delays = backoff_delays(0.5, 4.0)
+    delays = backoff_schedule(0.5, 4.0)
     values = [next(delays) for _ in range(12)]
     assert all(0 <= v <= 4.0 for v in values)
     assert max(values[4:]) > 0.5  # grows beyond the first step
