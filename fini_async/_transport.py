@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
 
@@ -113,13 +113,32 @@ class Response:
         return request_id_of(self.headers)
 
 
+class _DrainTimeout(Exception):
+    """Internal: the end of a body did not come within :meth:`StreamResponse.drain`'s time."""
+
+
 class StreamResponse:
     """An open streaming response. Its owner must call :meth:`close` (or :meth:`release` once the
     body was read to the end). Closing early drops the connection, never returning it half-read.
     One garbage-collected without either (its stream was dropped un-closed) is closed then, so
-    that its connection slot is not lost for the client's lifetime."""
+    that its connection slot is not lost for the client's lifetime.
 
-    __slots__ = ("_closed", "_on_close", "method", "raw", "timeout", "url")
+    The body is read with ``read_nowait()`` (what is buffered, maybe ``b""``), ``await readany()``
+    (at least one byte, ``b""`` at the end) and ``is_eof()``; ``fail_reads(exc)`` makes the
+    pending and next reads raise ``exc`` (an idle watchdog's way to stop a read)."""
+
+    __slots__ = (
+        "_closed",
+        "_on_close",
+        "fail_reads",
+        "is_eof",
+        "method",
+        "raw",
+        "read_nowait",
+        "readany",
+        "timeout",
+        "url",
+    )
 
     def __init__(
         self,
@@ -135,6 +154,41 @@ class StreamResponse:
         self.method = method
         self.url = url
         self.timeout = timeout
+        # The body's reads, bound once here rather than methods that forward: a stream calls
+        # them for every network read, and a forwarding call would be one more Python frame each.
+        content = raw.content
+        self.read_nowait: Callable[[], bytes] = content.read_nowait
+        self.readany: Callable[[], Awaitable[bytes]] = content.readany
+        self.is_eof: Callable[[], bool] = content.is_eof
+        self.fail_reads: Callable[[BaseException], None] = content.set_exception
+
+    async def read(self) -> bytes:
+        """The whole body (a plain response where a stream was expected)."""
+        return await self.raw.read()
+
+    def stop_read_timer(self) -> None:
+        """Stop aiohttp's per-socket read timer (``Timeout.read``, which it re-arms for every
+        packet): from the first byte of the body on, the stream's own idle watchdog bounds the
+        gaps instead."""
+        connection = self.raw.connection
+        if connection is not None and connection.protocol is not None:
+            connection.protocol.read_timeout = None
+            connection.protocol.start_timeout()  # with no timeout: drops the pending timer
+
+    async def drain(self, seconds: float) -> bool:
+        """Read the rest of the body, for at most ``seconds``: True if its end came (the
+        connection may go back to the pool), False if it broke or the server kept it open."""
+        if self.is_eof():
+            return True
+        handle = asyncio.get_running_loop().call_later(seconds, self.fail_reads, _DrainTimeout())
+        try:
+            while not self.is_eof() and await self.readany():
+                pass
+        except (_DrainTimeout, aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            return False
+        finally:
+            handle.cancel()
+        return True
 
     @property
     def status(self) -> int:
@@ -159,7 +213,7 @@ class StreamResponse:
         """Return the connection to the pool if the body was fully read, else drop it."""
         if not self._closed:
             self._closed = True
-            if self.raw.content.is_eof():
+            if self.is_eof():
                 self.raw.release()
             else:
                 self.raw.close()
