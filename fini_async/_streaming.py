@@ -17,10 +17,8 @@ import msgspec
 from . import _framing
 from ._accumulate import AnswerAccumulator
 from ._exceptions import (
-    APIConnectionError,
     APIError,
     APIStatusError,
-    APITimeoutError,
     StreamError,
     make_status_error,
 )
@@ -42,7 +40,7 @@ from ._stream_decode import (  # noqa: F401 (decode_payload, _delta_decoder: re-
     metadata_of_answer,
 )
 from ._stream_decode import event_decoder as _event_decoder
-from ._transport import StreamResponse, request_id_of
+from ._transport import StreamIdleTimeout, StreamResponse, mapped_error, request_id_of
 
 __all__ = ["AnswerStream"]
 
@@ -64,10 +62,6 @@ class _State(enum.Enum):
 
 #: States in which nothing more will be read.
 _ENDED = frozenset({_State.DONE, _State.FAILED, _State.CLOSED})
-
-
-class _IdleTimeout(Exception):
-    pass
 
 
 #: After ``[DONE]``, how long to wait for the end of the body before dropping the connection.
@@ -373,7 +367,7 @@ class AnswerStream:
         loop = asyncio.get_running_loop()
         due = self._last_read + self._idle
         if loop.time() >= due:
-            resp.fail_reads(_IdleTimeout())
+            resp.fail_reads(StreamIdleTimeout())
         else:
             self._watchdog = loop.call_at(due, _check_idle, weakref.ref(self))
 
@@ -398,11 +392,14 @@ class AnswerStream:
                     )
                 chunk = await resp.readany()
         except BaseException as exc:
-            if isinstance(exc, (_IdleTimeout, aiohttp.ClientError, OSError, asyncio.TimeoutError)):
-                await self._on_break(exc)
-                return
-            self._close()  # cancellation or anything else: drop the connection now
-            raise
+            # Mapped only here, on the way out: a ``with map_aiohttp_errors()`` around the reads
+            # would cost a context manager per network read on the hot path.
+            cause = mapped_error(exc, resp.method, resp.url, resp.timeout, stream=True)
+            if cause is None:
+                self._close()  # cancellation or anything else: drop the connection now
+                raise
+            await self._on_break(cause)
+            return
         if self._idle is not None:
             self._last_read = asyncio.get_running_loop().time()
         decoder = self._decoder
@@ -441,25 +438,14 @@ class AnswerStream:
             return
         self._close(release=True)
 
-    async def _on_break(self, exc: BaseException) -> None:
+    async def _on_break(self, cause: APIError) -> None:
+        """The body broke (``cause``, mapped by the transport): start over if nothing reached
+        the caller yet, else raise."""
         resp = self._resp
         method, url = (resp.method, resp.url) if resp is not None else ("POST", "")
         self._close()
         if self._state is _State.CLOSED:
             return  # the user closed it (maybe from another task): the loop just ends
-        if isinstance(exc, _IdleTimeout):
-            cause: APIError = APITimeoutError(
-                f"no data for {self._idle}s (stream_idle timeout)",
-                kind="stream_idle",
-                method=method,
-                url=url,
-            )
-        elif isinstance(exc, asyncio.TimeoutError):
-            cause = APITimeoutError("the stream timed out", kind="read", method=method, url=url)
-        else:
-            cause = APIConnectionError(
-                f"the stream broke: {exc or type(exc).__name__}", method=method, url=url
-            )
         if self._delivered == 0 and self._opens <= self._max_retries:
             # Nothing reached the caller yet: start over (ask-question is safe to repeat).
             self._decoder = _event_decoder()

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import os
 import socket
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
 
@@ -43,7 +44,7 @@ from ._exceptions import (
 )
 from ._logging import logger, setup_from_env
 from ._ratelimit import RateLimiter, TokenBucket
-from ._retry import backoff_schedule, is_transient_status, parse_retry_after
+from ._retry import backoff_schedule, is_transient, parse_retry_after
 from ._validate import base_url as check_base_url
 from ._validate import headers as check_headers
 
@@ -288,12 +289,159 @@ def _headers_deadline(to: Timeout) -> tuple[float, str] | None:
     return None
 
 
-class _Attempt(Exception):
-    """Internal: one attempt failed; ``retry`` says whether another attempt is allowed."""
+class StreamIdleTimeout(Exception):
+    """Internal: a stream's idle watchdog stopped its read (see ``StreamResponse.fail_reads``)."""
 
-    def __init__(self, error: APIError, retry: bool, delay: float | None = None) -> None:
+
+@contextlib.contextmanager
+def map_aiohttp_errors(
+    method: str, url: yarl.URL | str, timeout: Timeout, *, stream: bool = False
+) -> Iterator[None]:
+    """The one translation of aiohttp's (and the socket's) errors into the typed errors of
+    ``_exceptions``, used around sending a request and around every read of a stream's body.
+    The original error stays as ``__context__`` (the retry decision reads it, see ``_may_retry``).
+    """
+    surl = str(url)
+    try:
+        yield
+    except APIError:
+        raise
+    except StreamIdleTimeout:
+        raise APITimeoutError(
+            f"no data for {timeout.stream_idle}s (stream_idle timeout)",
+            kind="stream_idle",
+            method=method,
+            url=surl,
+        ) from None
+    except aiohttp.ConnectionTimeoutError:
+        raise APITimeoutError(
+            f"could not connect within {timeout.connect}s", kind="connect", method=method, url=surl
+        ) from None
+    except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+        raise APIConnectionError(f"TLS failed: {exc}", method=method, url=surl) from None
+    except aiohttp.ClientConnectorError as exc:
+        raise APIConnectionError(_connect_failure(exc), method=method, url=surl) from None
+    except aiohttp.ClientResponseError:
+        # Raised while reading the status line and headers (a parse failure, reported by
+        # aiohttp as a bogus "400"): whatever answered is not an HTTP server.
+        where = _host_port(url if isinstance(url, yarl.URL) else yarl.URL(url))
+        raise APIConnectionError(
+            f"the server at {where} did not answer with HTTP", method=method, url=surl
+        ) from None
+    except (aiohttp.SocketTimeoutError, asyncio.TimeoutError, TimeoutError) as exc:
+        # aiohttp's read timer raises SocketTimeoutError; its total, a bare TimeoutError (a
+        # stream's body has no total).
+        socket = stream or isinstance(exc, aiohttp.SocketTimeoutError) or timeout.total is None
+        kind = "read" if socket else "total"
+        limit = timeout.read if socket else timeout.total
+        raise APITimeoutError(
+            f"no response within the {kind} timeout ({limit}s)", kind=kind, method=method, url=surl
+        ) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        detail = str(exc) or type(exc).__name__
+        raise APIConnectionError(f"connection failed: {detail}", method=method, url=surl) from None
+
+
+def mapped_error(
+    exc: BaseException, method: str, url: str, timeout: Timeout, *, stream: bool = False
+) -> APIError | None:
+    """``exc`` as :func:`map_aiohttp_errors` maps it, for a caller that caught it already (None:
+    not an error the map knows, such as a cancellation: let it propagate)."""
+    if not isinstance(exc, Exception):
+        return None
+    try:
+        with map_aiohttp_errors(method, url, timeout, stream=stream):
+            raise exc
+    except APIError as err:
+        return err
+    except Exception:
+        return None
+
+
+def _may_retry(err: APIError, idempotent: bool) -> bool:
+    """Whether a failed attempt may be made again: :func:`_retry.is_transient`, refined by the
+    aiohttp error behind it: a TLS failure never heals by itself, and a connection that could not
+    be made sent nothing (any request may go again)."""
+    cause = err.__context__
+    if isinstance(cause, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
+        return False
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        return True
+    return is_transient(err, idempotent=idempotent)
+
+
+class _RequestOptions:
+    """One call's request, as given to ``request``/``stream``."""
+
+    __slots__ = (
+        "content",
+        "content_factory",
+        "content_type",
+        "extra_headers",
+        "idempotent",
+        "max_retries",
+        "method",
+        "params",
+        "path",
+        "stream",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: Any,
+        content_type: str | None,
+        content_factory: Callable[[], Any] | None,
+        params: Mapping[str, str] | None,
+        extra_headers: Mapping[str, str] | None,
+        timeout: TimeoutTypes,
+        max_retries: int | None,
+        idempotent: bool,
+        stream: bool,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.content = content
+        self.content_type = content_type
+        self.content_factory = content_factory
+        self.params = params
+        self.extra_headers = extra_headers
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.idempotent = idempotent
+        self.stream = stream
+
+
+class _Sent:
+    """Internal: what every attempt of one call shares (resolved once per call)."""
+
+    __slots__ = ("headers", "opts", "session", "surl", "timeout", "url")
+
+    def __init__(
+        self,
+        opts: _RequestOptions,
+        session: aiohttp.ClientSession,
+        url: yarl.URL,
+        surl: str,
+        headers: Mapping[str, str],
+        timeout: Timeout,
+    ) -> None:
+        self.opts = opts
+        self.session = session
+        self.url = url
+        self.surl = surl
+        self.headers = headers
+        self.timeout = timeout
+
+
+class _Failed(Exception):
+    """Internal: one attempt failed with ``error``; ``delay`` is the server's Retry-After."""
+
+    def __init__(self, error: APIError, delay: float | None = None) -> None:
         self.error = error
-        self.retry = retry
         self.delay = delay
 
 
@@ -501,19 +649,20 @@ class Transport:
         ``idempotent=False`` marks a request that creates or queues something: it is retried only
         when the server surely did not process it (connect failure, pool timeout, 429, 503).
         ``content_factory`` rebuilds a one-shot body (a file upload) for each attempt."""
-        result = await self._run(
+        opts = _RequestOptions(
             method,
             path,
-            content,
-            content_type,
-            content_factory,
-            params,
-            extra_headers,
-            timeout,
-            max_retries,
-            idempotent,
-            False,
+            content=content,
+            content_type=content_type,
+            content_factory=content_factory,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
+            stream=False,
         )
+        result = await self._send_with_retries(opts)
         assert isinstance(result, Response)
         return result
 
@@ -531,129 +680,123 @@ class Transport:
         idempotent: bool = True,
     ) -> StreamResponse:
         """Send a request and return the open response once its status is a success."""
-        result = await self._run(
+        opts = _RequestOptions(
             method,
             path,
-            content,
-            content_type,
-            None,
-            params,
-            extra_headers,
-            timeout,
-            max_retries,
-            idempotent,
-            True,
+            content=content,
+            content_type=content_type,
+            content_factory=None,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
+            stream=True,
         )
+        result = await self._send_with_retries(opts)
         assert isinstance(result, StreamResponse)
         return result
 
-    async def _run(
-        self,
-        method: str,
-        path: str,
-        content: Any,
-        content_type: str | None,
-        content_factory: Callable[[], Any] | None,
-        params: Mapping[str, str] | None,
-        extra_headers: Mapping[str, str] | None,
-        timeout: TimeoutTypes,
-        max_retries: int | None,
-        idempotent: bool,
-        stream: bool,
-    ) -> Response | StreamResponse:
+    async def _send_with_retries(self, opts: _RequestOptions) -> Response | StreamResponse:
+        """Attempts of one call, until one succeeds, one fails for good, or retries run out;
+        waiting the server's Retry-After, else the backoff schedule, in between."""
         session = self._bind()
-        to = coerce_timeout(timeout, self.timeout)
-        retries = self.max_retries if max_retries is None else max_retries
+        to = coerce_timeout(opts.timeout, self.timeout)
+        retries = self.max_retries if opts.max_retries is None else opts.max_retries
         if retries < 0:
             raise ValidationError("max_retries must be >= 0", field="max_retries")
-        url, surl = self._url(path)
-        headers = self._base_headers(content_type)
-        dynamic = self._dynamic_auth
-        if extra_headers:
-            headers = {**headers, **check_headers(extra_headers, "extra_headers")}
+        url, surl = self._url(opts.path)
+        headers = self._base_headers(opts.content_type)
+        if opts.extra_headers:
+            headers = {**headers, **check_headers(opts.extra_headers, "extra_headers")}
+        sent = _Sent(opts, session, url, surl, headers, to)
         delays = None
         attempt = 0
-        reauthorized = False
-        log = logger.isEnabledFor(logging.DEBUG)
-        hook = attempt_hook.get()
-        bucket = self.rate_limiter
         while True:
             attempt += 1
-            if bucket is not None:
-                await bucket.acquire()
-            if hook is not None:
-                await hook.before_attempt()
-            sent_headers = headers
-            if dynamic:
-                sent_headers = {**headers, **(await self.auth.headers(self))}
-            body = content_factory() if content_factory is not None else content
-            started = time.perf_counter() if log else 0.0
             try:
-                result = await self._attempt(
-                    session, method, url, surl, body, params, sent_headers, to, idempotent, stream
-                )
-            except _Attempt as failed:
+                return await self._send_handling_auth(sent, attempt)
+            except _Failed as failed:
                 err = failed.error
-                if bucket is not None and getattr(err, "status_code", None) == 429:
-                    bucket.on_rate_limited(getattr(err, "retry_after", None))
-                if hook is not None:
-                    status_code = err.status_code if isinstance(err, APIStatusError) else None
-                    hook.after_attempt(status_code, getattr(err, "retry_after", None))
-                if log:
-                    what = getattr(err, "status_code", None) or type(err).__name__
-                    logger.debug(
-                        "%s %s -> %s attempt=%d elapsed=%.1fms",
-                        method,
-                        path,
-                        what,
-                        attempt,
-                        (time.perf_counter() - started) * 1000,
-                    )
-                if (
-                    dynamic
-                    and not reauthorized
-                    and isinstance(err, APIStatusError)
-                    and err.status_code == 401
-                    and await self.auth.on_unauthorized(self, sent_headers)
-                ):
-                    reauthorized = True
-                    attempt -= 1
-                    continue
-                if not failed.retry or attempt > retries:
+                if attempt > retries or not _may_retry(err, opts.idempotent):
                     raise err from None
-                if delays is None:
-                    delays = backoff_schedule(self.backoff_initial, self.backoff_max)
-                delay = failed.delay if failed.delay is not None else next(delays)
+                delay = failed.delay
+                if delay is not None and delay > self.max_retry_after:
+                    raise err from None  # too long to wait inside a call: tell the caller at once
+                if delay is None:
+                    if delays is None:
+                        delays = backoff_schedule(self.backoff_initial, self.backoff_max)
+                    delay = next(delays)
                 await asyncio.sleep(delay)
-                continue
-            if bucket is not None:
-                bucket.on_success()
-            if hook is not None:
-                hook.after_attempt(result.status, None)
-            if log:
-                logger.debug(
-                    "%s %s -> %s attempt=%d elapsed=%.1fms",
-                    method,
-                    path,
-                    result.status,
-                    attempt,
-                    (time.perf_counter() - started) * 1000,
-                )
-            return result
 
-    async def _attempt(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: yarl.URL,
-        surl: str,
-        body: Any,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str],
-        to: Timeout,
-        idempotent: bool,
-        stream: bool,
+    async def _send_handling_auth(self, sent: _Sent, attempt: int) -> Response | StreamResponse:
+        """One attempt with the auth's headers; a 401 makes a dynamic auth refresh and the
+        attempt go once more (not counted as a retry)."""
+        if not self._dynamic_auth:
+            return await self._send_once(sent, sent.headers, attempt)
+        headers = {**sent.headers, **(await self.auth.headers(self))}
+        try:
+            return await self._send_once(sent, headers, attempt)
+        except _Failed as failed:
+            err = failed.error
+            if not (
+                isinstance(err, APIStatusError)
+                and err.status_code == 401
+                and await self.auth.on_unauthorized(self, headers)
+            ):
+                raise
+        headers = {**sent.headers, **(await self.auth.headers(self))}
+        return await self._send_once(sent, headers, attempt)
+
+    async def _send_once(
+        self, sent: _Sent, headers: Mapping[str, str], attempt: int
     ) -> Response | StreamResponse:
+        """One attempt: paced by the rate limiter and the context's attempt hook, which hear how
+        it ended; logged at DEBUG."""
+        opts = sent.opts
+        bucket = self.rate_limiter
+        hook = attempt_hook.get()
+        if bucket is not None:
+            await bucket.acquire()
+        if hook is not None:
+            await hook.before_attempt()
+        log = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if log else 0.0
+        try:
+            result = await self._exchange(sent, headers)
+        except _Failed as failed:
+            err = failed.error
+            status = err.status_code if isinstance(err, APIStatusError) else None
+            retry_after = getattr(err, "retry_after", None)
+            if bucket is not None and status == 429:
+                bucket.on_rate_limited(retry_after)
+            if hook is not None:
+                hook.after_attempt(status, retry_after)
+            if log:
+                self._log(opts, status or type(err).__name__, attempt, started)
+            raise
+        if bucket is not None:
+            bucket.on_success()
+        if hook is not None:
+            hook.after_attempt(result.status, None)
+        if log:
+            self._log(opts, result.status, attempt, started)
+        return result
+
+    @staticmethod
+    def _log(opts: _RequestOptions, outcome: object, attempt: int, started: float) -> None:
+        logger.debug(
+            "%s %s -> %s attempt=%d elapsed=%.1fms",
+            opts.method,
+            opts.path,
+            outcome,
+            attempt,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    async def _exchange(self, sent: _Sent, headers: Mapping[str, str]) -> Response | StreamResponse:
+        """Send once through a pooled connection and read the answer (or hand a stream over)."""
+        opts, to, method, surl = sent.opts, sent.timeout, sent.opts.method, sent.surl
         token = object()
         limiter = self._limiter
         assert limiter is not None
@@ -663,122 +806,39 @@ class Transport:
             try:
                 await self._acquire(token, to, method, surl)
             except APITimeoutError as exc:
-                raise _Attempt(exc, retry=True) from None
+                raise _Failed(exc) from None
+        body = opts.content_factory() if opts.content_factory is not None else opts.content
         handed_over = False
         resp: aiohttp.ClientResponse | None = None
-        deadline: tuple[float, str] | None = None
         try:
-            pending = session.request(
-                method,
-                url,
-                data=body,
-                params=params,
-                headers=headers,
-                timeout=self._aiohttp_timeout(to, stream),
-                proxy=self._proxy,
-                proxy_headers=self._proxy_headers,
-                # Never followed: a redirect would carry the credentials (Sharely's x-api-key,
-                # a bearer token, custom auth headers) and a POST body to wherever it points.
-                allow_redirects=False,
-            )
-            if stream and (deadline := _headers_deadline(to)) is not None:
-                # aiohttp's total would also cut the body, and its read timer restarts at every
-                # byte: bound the time to the headers ourselves (a trickling server included).
-                with anyio.fail_after(deadline[0]):
-                    resp = await pending
-                deadline = None
-            else:
-                resp = await pending
-            status = resp.status
-            if status < 300:
-                if stream:
-                    handed_over = True
-                    return StreamResponse(resp, lambda: self._release(token), method, surl, to)
-                data = await resp.read()
-                return Response(status, resp.headers, data)
-            raw = await resp.read()
-            hdrs = resp.headers
-            if status < 400:
-                raise _Attempt(
-                    redirect_error(
-                        status,
-                        raw,
-                        method=method,
-                        url=surl,
-                        headers=hdrs,
-                        request_id=request_id_of(hdrs),
-                    ),
-                    retry=False,
+            with map_aiohttp_errors(method, sent.url, to):
+                pending = sent.session.request(
+                    method,
+                    sent.url,
+                    data=body,
+                    params=opts.params,
+                    headers=headers,
+                    timeout=self._aiohttp_timeout(to, opts.stream),
+                    proxy=self._proxy,
+                    proxy_headers=self._proxy_headers,
+                    # Never followed: a redirect would carry the credentials (Sharely's x-api-key,
+                    # a bearer token, custom auth headers) and a POST body to wherever it points.
+                    allow_redirects=False,
                 )
-            retry_after = parse_retry_after(hdrs)
-            err = make_status_error(
-                status,
-                raw,
-                method=method,
-                url=surl,
-                headers=hdrs,
-                request_id=request_id_of(hdrs),
-                retry_after=retry_after,
-            )
-            if is_transient_status(status, idempotent=idempotent):
-                if retry_after is not None and retry_after > self.max_retry_after:
-                    # Too long to wait inside a call: tell the caller at once.
-                    raise _Attempt(err, retry=False)
-                raise _Attempt(err, retry=True, delay=retry_after)
-            raise _Attempt(err, retry=False)
-        except _Attempt:
-            raise
-        except aiohttp.ConnectionTimeoutError:
-            raise _Attempt(
-                APITimeoutError(
-                    f"could not connect within {to.connect}s",
-                    kind="connect",
-                    method=method,
-                    url=surl,
-                ),
-                retry=True,
-            ) from None
-        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
-            raise _Attempt(
-                APIConnectionError(f"TLS failed: {exc}", method=method, url=surl), retry=False
-            ) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise _Attempt(
-                APIConnectionError(_connect_failure(exc), method=method, url=surl),
-                retry=True,
-            ) from None
-        except aiohttp.ClientResponseError:
-            # Raised while reading the status line and headers (a parse failure, reported by
-            # aiohttp as a bogus "400"): whatever answered is not an HTTP server.
-            raise _Attempt(
-                APIConnectionError(
-                    f"the server at {_host_port(url)} did not answer with HTTP",
-                    method=method,
-                    url=surl,
-                ),
-                retry=idempotent,
-            ) from None
-        except (aiohttp.SocketTimeoutError, asyncio.TimeoutError, TimeoutError) as exc:
-            if deadline is not None and not isinstance(exc, aiohttp.SocketTimeoutError):
-                # The stream's headers did not arrive in time.
-                kind = deadline[1]
-                text = f"no response headers within the {kind} timeout ({deadline[0]}s)"
-            else:
-                # aiohttp's read timer raises SocketTimeoutError; its total, a bare TimeoutError.
-                socket = isinstance(exc, aiohttp.SocketTimeoutError) or to.total is None
-                kind = "read" if socket else "total"
-                limit = to.read if socket else to.total
-                text = f"no response within the {kind} timeout ({limit}s)"
-            raise _Attempt(
-                APITimeoutError(text, kind=kind, method=method, url=surl),
-                retry=idempotent,
-            ) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            detail = str(exc) or type(exc).__name__
-            raise _Attempt(
-                APIConnectionError(f"connection failed: {detail}", method=method, url=surl),
-                retry=idempotent,
-            ) from None
+                if opts.stream and (deadline := _headers_deadline(to)) is not None:
+                    resp = await _within(deadline, pending, method, surl)
+                else:
+                    resp = await pending
+                status = resp.status
+                if status < 300:
+                    if opts.stream:
+                        handed_over = True
+                        return StreamResponse(resp, lambda: self._release(token), method, surl, to)
+                    return Response(status, resp.headers, await resp.read())
+                raw = await resp.read()
+            raise _Failed(*_status_failure(status, raw, resp.headers, method, surl))
+        except APIError as exc:
+            raise _Failed(exc) from exc.__context__
         finally:
             if not handed_over:
                 if resp is not None:
@@ -787,3 +847,45 @@ class Transport:
                     else:
                         resp.close()  # never hand a half-read connection back to the pool
                 self._release(token)
+
+
+async def _within(
+    deadline: tuple[float, str], pending: Awaitable[aiohttp.ClientResponse], method: str, url: str
+) -> aiohttp.ClientResponse:
+    """A stream's response headers, within ``deadline``: aiohttp's total would also cut the body,
+    and its read timer restarts at every byte, so the time to the headers is bounded here (a
+    trickling server included)."""
+    try:
+        with anyio.fail_after(deadline[0]):
+            return await pending
+    except TimeoutError as exc:
+        if isinstance(exc, aiohttp.SocketTimeoutError):
+            raise
+        seconds, kind = deadline
+        raise APITimeoutError(
+            f"no response headers within the {kind} timeout ({seconds}s)",
+            kind=kind,
+            method=method,
+            url=url,
+        ) from None
+
+
+def _status_failure(
+    status: int, raw: bytes, headers: Mapping[str, str], method: str, url: str
+) -> tuple[APIError, float | None]:
+    """The typed error of a non-success status, and the Retry-After it carries."""
+    if status < 400:
+        return redirect_error(
+            status, raw, method=method, url=url, headers=headers, request_id=request_id_of(headers)
+        ), None
+    retry_after = parse_retry_after(headers)
+    err = make_status_error(
+        status,
+        raw,
+        method=method,
+        url=url,
+        headers=headers,
+        request_id=request_id_of(headers),
+        retry_after=retry_after,
+    )
+    return err, retry_after
