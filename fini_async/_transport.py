@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import logging
 import os
 import socket
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
+from types import TracebackType
 from typing import Any, Protocol
 
 import aiohttp
@@ -293,69 +293,92 @@ class StreamIdleTimeout(Exception):
     """Internal: a stream's idle watchdog stopped its read (see ``StreamResponse.fail_reads``)."""
 
 
-@contextlib.contextmanager
-def map_aiohttp_errors(
-    method: str, url: yarl.URL | str, timeout: Timeout, *, stream: bool = False
-) -> Iterator[None]:
+def _map_error(
+    exc: BaseException, method: str, url: str, timeout: Timeout, stream: bool
+) -> APIError | None:
     """The one translation of aiohttp's (and the socket's) errors into the typed errors of
-    ``_exceptions``, used around sending a request and around every read of a stream's body.
-    The original error stays as ``__context__`` (the retry decision reads it, see ``_may_retry``).
-    """
-    surl = str(url)
-    try:
-        yield
-    except APIError:
-        raise
-    except StreamIdleTimeout:
-        raise APITimeoutError(
+    ``_exceptions`` (None: not one of them, such as a cancellation)."""
+    if isinstance(exc, APIError):
+        return exc
+    if isinstance(exc, StreamIdleTimeout):
+        return APITimeoutError(
             f"no data for {timeout.stream_idle}s (stream_idle timeout)",
             kind="stream_idle",
             method=method,
-            url=surl,
-        ) from None
-    except aiohttp.ConnectionTimeoutError:
-        raise APITimeoutError(
-            f"could not connect within {timeout.connect}s", kind="connect", method=method, url=surl
-        ) from None
-    except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
-        raise APIConnectionError(f"TLS failed: {exc}", method=method, url=surl) from None
-    except aiohttp.ClientConnectorError as exc:
-        raise APIConnectionError(_connect_failure(exc), method=method, url=surl) from None
-    except aiohttp.ClientResponseError:
+            url=url,
+        )
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return APITimeoutError(
+            f"could not connect within {timeout.connect}s", kind="connect", method=method, url=url
+        )
+    if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
+        return APIConnectionError(f"TLS failed: {exc}", method=method, url=url)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return APIConnectionError(_connect_failure(exc), method=method, url=url)
+    if isinstance(exc, aiohttp.ClientResponseError):
         # Raised while reading the status line and headers (a parse failure, reported by
         # aiohttp as a bogus "400"): whatever answered is not an HTTP server.
-        where = _host_port(url if isinstance(url, yarl.URL) else yarl.URL(url))
-        raise APIConnectionError(
-            f"the server at {where} did not answer with HTTP", method=method, url=surl
-        ) from None
-    except (aiohttp.SocketTimeoutError, asyncio.TimeoutError, TimeoutError) as exc:
+        return APIConnectionError(
+            f"the server at {_host_port(yarl.URL(url))} did not answer with HTTP",
+            method=method,
+            url=url,
+        )
+    if isinstance(exc, (aiohttp.SocketTimeoutError, asyncio.TimeoutError, TimeoutError)):
         # aiohttp's read timer raises SocketTimeoutError; its total, a bare TimeoutError (a
         # stream's body has no total).
         socket = stream or isinstance(exc, aiohttp.SocketTimeoutError) or timeout.total is None
         kind = "read" if socket else "total"
         limit = timeout.read if socket else timeout.total
-        raise APITimeoutError(
-            f"no response within the {kind} timeout ({limit}s)", kind=kind, method=method, url=surl
-        ) from None
-    except (aiohttp.ClientError, OSError) as exc:
+        return APITimeoutError(
+            f"no response within the {kind} timeout ({limit}s)", kind=kind, method=method, url=url
+        )
+    if isinstance(exc, (aiohttp.ClientError, OSError)):
         detail = str(exc) or type(exc).__name__
-        raise APIConnectionError(f"connection failed: {detail}", method=method, url=surl) from None
+        return APIConnectionError(f"connection failed: {detail}", method=method, url=url)
+    return None
+
+
+class map_aiohttp_errors:
+    """Around sending a request or reading a stream's body: aiohttp's errors leave it as the
+    typed errors of ``_exceptions``, the original kept as ``__context__`` (the retry decision
+    reads it, see ``_may_retry``). A slotted class rather than ``@contextmanager``: it is entered
+    for every request, and a generator-based one costs several Python calls more each time."""
+
+    __slots__ = ("method", "stream", "timeout", "url")
+
+    def __init__(self, method: str, url: str, timeout: Timeout, *, stream: bool = False) -> None:
+        self.method = method
+        self.url = url
+        self.timeout = timeout
+        self.stream = stream
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, APIError):
+            return
+        mapped = _map_error(exc, self.method, self.url, self.timeout, self.stream)
+        if mapped is not None:
+            mapped.__suppress_context__ = True  # as ``raise ... from None``: str() stays plain
+            raise mapped
 
 
 def mapped_error(
     exc: BaseException, method: str, url: str, timeout: Timeout, *, stream: bool = False
 ) -> APIError | None:
-    """``exc`` as :func:`map_aiohttp_errors` maps it, for a caller that caught it already (None:
-    not an error the map knows, such as a cancellation: let it propagate)."""
-    if not isinstance(exc, Exception):
-        return None
-    try:
-        with map_aiohttp_errors(method, url, timeout, stream=stream):
-            raise exc
-    except APIError as err:
-        return err
-    except Exception:
-        return None
+    """``exc`` as :class:`map_aiohttp_errors` maps it, for a caller that caught it already
+    (None: not an error the map knows, such as a cancellation: let it propagate)."""
+    mapped = _map_error(exc, method, url, timeout, stream)
+    if mapped is not None and mapped is not exc:
+        mapped.__context__ = exc
+        mapped.__suppress_context__ = True
+    return mapped
 
 
 def _may_retry(err: APIError, idempotent: bool) -> bool:
@@ -371,20 +394,26 @@ def _may_retry(err: APIError, idempotent: bool) -> bool:
 
 
 class _RequestOptions:
-    """One call's request, as given to ``request``/``stream``."""
+    """One call's request, as given to ``request``/``stream``, and what the transport resolves
+    from it once for all its attempts."""
 
     __slots__ = (
         "content",
         "content_factory",
         "content_type",
         "extra_headers",
+        "headers",
         "idempotent",
         "max_retries",
         "method",
         "params",
         "path",
+        "session",
         "stream",
+        "surl",
         "timeout",
+        "to",
+        "url",
     )
 
     def __init__(
@@ -413,28 +442,12 @@ class _RequestOptions:
         self.max_retries = max_retries
         self.idempotent = idempotent
         self.stream = stream
-
-
-class _Sent:
-    """Internal: what every attempt of one call shares (resolved once per call)."""
-
-    __slots__ = ("headers", "opts", "session", "surl", "timeout", "url")
-
-    def __init__(
-        self,
-        opts: _RequestOptions,
-        session: aiohttp.ClientSession,
-        url: yarl.URL,
-        surl: str,
-        headers: Mapping[str, str],
-        timeout: Timeout,
-    ) -> None:
-        self.opts = opts
-        self.session = session
-        self.url = url
-        self.surl = surl
-        self.headers = headers
-        self.timeout = timeout
+        # Resolved once per call by the transport, shared by its attempts:
+        self.session: aiohttp.ClientSession
+        self.to: Timeout  # ``timeout`` with the client's default applied
+        self.url: yarl.URL
+        self.surl: str  # ``url`` as text, for errors and logs
+        self.headers: Mapping[str, str]  # without the per-attempt auth
 
 
 class _Failed(Exception):
@@ -700,22 +713,26 @@ class Transport:
     async def _send_with_retries(self, opts: _RequestOptions) -> Response | StreamResponse:
         """Attempts of one call, until one succeeds, one fails for good, or retries run out;
         waiting the server's Retry-After, else the backoff schedule, in between."""
-        session = self._bind()
-        to = coerce_timeout(opts.timeout, self.timeout)
+        opts.session = self._bind()
+        opts.to = coerce_timeout(opts.timeout, self.timeout)
         retries = self.max_retries if opts.max_retries is None else opts.max_retries
         if retries < 0:
             raise ValidationError("max_retries must be >= 0", field="max_retries")
-        url, surl = self._url(opts.path)
+        opts.url, opts.surl = self._url(opts.path)
         headers = self._base_headers(opts.content_type)
         if opts.extra_headers:
             headers = {**headers, **check_headers(opts.extra_headers, "extra_headers")}
-        sent = _Sent(opts, session, url, surl, headers, to)
+        opts.headers = headers
+        dynamic = self._dynamic_auth  # known once _base_headers asked the auth
         delays = None
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._send_handling_auth(sent, attempt)
+                if dynamic:
+                    return await self._send_handling_auth(opts, attempt)
+                # A static key needs no auth step: one coroutine less per request.
+                return await self._send_once(opts, opts.headers, attempt)
             except _Failed as failed:
                 err = failed.error
                 if attempt > retries or not _may_retry(err, opts.idempotent):
@@ -729,14 +746,14 @@ class Transport:
                     delay = next(delays)
                 await asyncio.sleep(delay)
 
-    async def _send_handling_auth(self, sent: _Sent, attempt: int) -> Response | StreamResponse:
-        """One attempt with the auth's headers; a 401 makes a dynamic auth refresh and the
+    async def _send_handling_auth(
+        self, opts: _RequestOptions, attempt: int
+    ) -> Response | StreamResponse:
+        """One attempt with a dynamic auth's headers; a 401 makes the auth refresh and the
         attempt go once more (not counted as a retry)."""
-        if not self._dynamic_auth:
-            return await self._send_once(sent, sent.headers, attempt)
-        headers = {**sent.headers, **(await self.auth.headers(self))}
+        headers = {**opts.headers, **(await self.auth.headers(self))}
         try:
-            return await self._send_once(sent, headers, attempt)
+            return await self._send_once(opts, headers, attempt)
         except _Failed as failed:
             err = failed.error
             if not (
@@ -745,15 +762,14 @@ class Transport:
                 and await self.auth.on_unauthorized(self, headers)
             ):
                 raise
-        headers = {**sent.headers, **(await self.auth.headers(self))}
-        return await self._send_once(sent, headers, attempt)
+        headers = {**opts.headers, **(await self.auth.headers(self))}
+        return await self._send_once(opts, headers, attempt)
 
     async def _send_once(
-        self, sent: _Sent, headers: Mapping[str, str], attempt: int
+        self, opts: _RequestOptions, headers: Mapping[str, str], attempt: int
     ) -> Response | StreamResponse:
         """One attempt: paced by the rate limiter and the context's attempt hook, which hear how
         it ended; logged at DEBUG."""
-        opts = sent.opts
         bucket = self.rate_limiter
         hook = attempt_hook.get()
         if bucket is not None:
@@ -763,7 +779,7 @@ class Transport:
         log = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if log else 0.0
         try:
-            result = await self._exchange(sent, headers)
+            result = await self._exchange(opts, headers)
         except _Failed as failed:
             err = failed.error
             status = err.status_code if isinstance(err, APIStatusError) else None
@@ -794,9 +810,11 @@ class Transport:
             (time.perf_counter() - started) * 1000,
         )
 
-    async def _exchange(self, sent: _Sent, headers: Mapping[str, str]) -> Response | StreamResponse:
+    async def _exchange(
+        self, opts: _RequestOptions, headers: Mapping[str, str]
+    ) -> Response | StreamResponse:
         """Send once through a pooled connection and read the answer (or hand a stream over)."""
-        opts, to, method, surl = sent.opts, sent.timeout, sent.opts.method, sent.surl
+        to, method, surl = opts.to, opts.method, opts.surl
         token = object()
         limiter = self._limiter
         assert limiter is not None
@@ -811,34 +829,40 @@ class Transport:
         handed_over = False
         resp: aiohttp.ClientResponse | None = None
         try:
-            with map_aiohttp_errors(method, sent.url, to):
-                pending = sent.session.request(
-                    method,
-                    sent.url,
-                    data=body,
-                    params=opts.params,
-                    headers=headers,
-                    timeout=self._aiohttp_timeout(to, opts.stream),
-                    proxy=self._proxy,
-                    proxy_headers=self._proxy_headers,
-                    # Never followed: a redirect would carry the credentials (Sharely's x-api-key,
-                    # a bearer token, custom auth headers) and a POST body to wherever it points.
-                    allow_redirects=False,
-                )
-                if opts.stream and (deadline := _headers_deadline(to)) is not None:
-                    resp = await _within(deadline, pending, method, surl)
-                else:
-                    resp = await pending
-                status = resp.status
-                if status < 300:
-                    if opts.stream:
-                        handed_over = True
-                        return StreamResponse(resp, lambda: self._release(token), method, surl, to)
-                    return Response(status, resp.headers, await resp.read())
-                raw = await resp.read()
+            pending = opts.session.request(
+                method,
+                opts.url,
+                data=body,
+                params=opts.params,
+                headers=headers,
+                timeout=self._aiohttp_timeout(to, opts.stream),
+                proxy=self._proxy,
+                proxy_headers=self._proxy_headers,
+                # Never followed: a redirect would carry the credentials (Sharely's x-api-key,
+                # a bearer token, custom auth headers) and a POST body to wherever it points.
+                allow_redirects=False,
+            )
+            if opts.stream and (deadline := _headers_deadline(to)) is not None:
+                resp = await _within(deadline, pending, method, surl)
+            else:
+                resp = await pending
+            status = resp.status
+            if status < 300:
+                if opts.stream:
+                    handed_over = True
+                    return StreamResponse(resp, lambda: self._release(token), method, surl, to)
+                return Response(status, resp.headers, await resp.read())
+            raw = await resp.read()
             raise _Failed(*_status_failure(status, raw, resp.headers, method, surl))
-        except APIError as exc:
-            raise _Failed(exc) from exc.__context__
+        except _Failed:
+            raise
+        except Exception as exc:
+            # Mapped here, on the way out, by the map that stream reads use too: a ``with`` around
+            # the exchange would cost a context manager's calls on every request.
+            err = mapped_error(exc, method, surl, to)
+            if err is None:
+                raise
+            raise _Failed(err) from None
         finally:
             if not handed_over:
                 if resp is not None:

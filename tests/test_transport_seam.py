@@ -80,3 +80,25 @@ def test_request_options_are_a_slotted_record() -> None:
         stream=False,
     )
     assert not hasattr(opts, "__dict__") and opts.method == "GET"
+
+
+def test_the_map_as_a_context_manager_and_as_a_function_agree() -> None:
+    import aiohttp
+
+    from fini_async._transport import map_aiohttp_errors, mapped_error
+
+    to = Timeout(connect=3)
+    for raw in (
+        aiohttp.ClientConnectionError("reset"),
+        aiohttp.ConnectionTimeoutError(),
+        OSError("down"),
+    ):
+        with (
+            pytest.raises(APIConnectionError) as info,
+            map_aiohttp_errors("GET", "http://127.0.0.1:1/x", to),
+        ):
+            raise raw
+        same = mapped_error(raw, "GET", "http://127.0.0.1:1/x", to)
+        assert same is not None and type(same) is type(info.value)
+        assert same.message == info.value.message and info.value.__context__ is raw
+    assert mapped_error(KeyError("x"), "GET", "u", to) is None
