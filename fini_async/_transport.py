@@ -828,6 +828,7 @@ class Transport:
         body = opts.content_factory() if opts.content_factory is not None else opts.content
         handed_over = False
         resp: aiohttp.ClientResponse | None = None
+        deadline: tuple[float, str] | None = None
         try:
             pending = opts.session.request(
                 method,
@@ -843,7 +844,11 @@ class Transport:
                 allow_redirects=False,
             )
             if opts.stream and (deadline := _headers_deadline(to)) is not None:
-                resp = await _within(deadline, pending, method, surl)
+                # aiohttp's total would also cut the body, and its read timer restarts at every
+                # byte: bound the time to the headers here (a trickling server included).
+                with anyio.fail_after(deadline[0]):
+                    resp = await pending
+                deadline = None
             else:
                 resp = await pending
             status = resp.status
@@ -859,7 +864,19 @@ class Transport:
         except Exception as exc:
             # Mapped here, on the way out, by the map that stream reads use too: a ``with`` around
             # the exchange would cost a context manager's calls on every request.
-            err = mapped_error(exc, method, surl, to)
+            if (
+                deadline is not None
+                and isinstance(exc, TimeoutError)
+                and not isinstance(exc, aiohttp.SocketTimeoutError)
+            ):
+                err: APIError | None = APITimeoutError(
+                    f"no response headers within the {deadline[1]} timeout ({deadline[0]}s)",
+                    kind=deadline[1],
+                    method=method,
+                    url=surl,
+                )
+            else:
+                err = mapped_error(exc, method, surl, to)
             if err is None:
                 raise
             raise _Failed(err) from None
@@ -871,27 +888,6 @@ class Transport:
                     else:
                         resp.close()  # never hand a half-read connection back to the pool
                 self._release(token)
-
-
-async def _within(
-    deadline: tuple[float, str], pending: Awaitable[aiohttp.ClientResponse], method: str, url: str
-) -> aiohttp.ClientResponse:
-    """A stream's response headers, within ``deadline``: aiohttp's total would also cut the body,
-    and its read timer restarts at every byte, so the time to the headers is bounded here (a
-    trickling server included)."""
-    try:
-        with anyio.fail_after(deadline[0]):
-            return await pending
-    except TimeoutError as exc:
-        if isinstance(exc, aiohttp.SocketTimeoutError):
-            raise
-        seconds, kind = deadline
-        raise APITimeoutError(
-            f"no response headers within the {kind} timeout ({seconds}s)",
-            kind=kind,
-            method=method,
-            url=url,
-        ) from None
 
 
 def _status_failure(
