@@ -14,6 +14,7 @@ from contextvars import ContextVar
 import anyio
 
 from ._ratelimit import RateLimiter, TokenBucket
+from ._retry import MAX_RETRY_AFTER
 
 __all__ = ["AdaptiveControl"]
 
@@ -110,7 +111,7 @@ class AdaptiveControl:
                 self.fixed.on_rate_limited(retry_after)
             self.last_429 = now
             if retry_after:
-                self.paused_until = max(self.paused_until, now + min(retry_after, 60.0))
+                self.paused_until = max(self.paused_until, now + min(retry_after, MAX_RETRY_AFTER))
             if self.adaptive and _sent_at.get() >= self.last_decrease:
                 self.last_decrease = now
                 self._decrease(now)

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 
 import aiohttp
 
+from ._base import _BaseClient
 from ._config import (
     DEFAULT_FINI_BASE_URL,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_TIMEOUT,
-    Timeout,
     TimeoutTypes,
-    coerce_timeout,
     env,
 )
 from ._exceptions import ConfigurationError
-from ._ratelimit import RateLimiter, as_rate_limiter
+from ._ratelimit import RateLimiter
 from ._transport import Transport
-from ._validate import base_url as check_base_url
 from ._validate import header_value
 from .resources.agents import AgentsResource
 from .resources.articles import ArticlesResource
@@ -67,7 +64,7 @@ class BearerAuth:
         return False
 
 
-class FiniClient:
+class FiniClient(_BaseClient):
     """An async client of the Fini API.
 
     ``api_key`` falls back to ``FINI_API_KEY`` and ``base_url`` to ``FINI_BASE_URL``, then to
@@ -103,20 +100,17 @@ class FiniClient:
     ) -> None:
         if api_key is not None:
             header_value(api_key, "api_key")
-        self.base_url = check_base_url(
-            base_url if base_url is not None else env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
-        )
-        self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
-        self._transport = Transport(
-            base_url=self.base_url,
+        default = env("FINI_BASE_URL") or DEFAULT_FINI_BASE_URL
+        super().__init__(
+            base_url=base_url if base_url is not None else default,
             auth=BearerAuth(api_key, "FINI_API_KEY", "Fini"),
-            timeout=self.timeout,
+            timeout=timeout,
             max_retries=max_retries,
             max_connections=max_connections,
             default_headers=default_headers,
             session=session,
             max_retry_after=max_retry_after,
-            rate_limit=as_rate_limiter(rate_limit),
+            rate_limit=rate_limit,
             trust_env=trust_env,
         )
         self.bots = BotsResource(self, self._transport)
@@ -130,36 +124,6 @@ class FiniClient:
         self.agents = AgentsResource(self, self._transport)
         self.knowledge_items = KnowledgeItemsResource(self, self._transport)
 
-    def __repr__(self) -> str:
-        return f"FiniClient(base_url={self.base_url!r})"
-
-    @property
-    def rate_limit(self) -> float | None:
-        """The client's cap on requests per second now (None: no cap)."""
-        bucket = self._transport.rate_limiter
-        return bucket.rate if bucket is not None else None
-
-    @property
-    def max_retries(self) -> int:
-        return self._transport.max_retries
-
-    @property
-    def closed(self) -> bool:
-        return self._transport.closed
-
-    async def aclose(self) -> None:
-        """Close the client's connections. Idempotent."""
+    async def _aclose_resources(self) -> None:
         await self.knowledge.aclose()  # pending job waits raise ClientStateError
         await self.sources.aclose()
-        await self._transport.aclose()
-
-    async def __aenter__(self) -> FiniClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

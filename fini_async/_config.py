@@ -10,6 +10,7 @@ from typing import Union
 import aiohttp
 
 from ._exceptions import ValidationError
+from ._retry import MAX_RETRY_AFTER
 from ._version import __version__
 
 __all__ = ["DEFAULT_TIMEOUT", "Timeout", "TimeoutTypes"]
@@ -18,7 +19,7 @@ DEFAULT_FINI_BASE_URL = "https://api-prod.usefini.com"
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_CONNECTIONS = 100
 #: A server asking to wait longer than this (Retry-After) gets a RateLimitError at once.
-DEFAULT_MAX_RETRY_AFTER = 60.0
+DEFAULT_MAX_RETRY_AFTER = MAX_RETRY_AFTER
 #: First backoff step and cap of the exponential retry schedule (seconds, before full jitter).
 DEFAULT_BACKOFF_INITIAL = 0.5
 DEFAULT_BACKOFF_MAX = 8.0

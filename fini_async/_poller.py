@@ -11,7 +11,8 @@ own backoff schedule:
 
 * :class:`~fini_async.NotFoundError` (one unknown id fails the whole batch) makes the poller bisect
   the batch to isolate the unknown ids; only their waiters fail, with ``NotFoundError``.
-* transient errors (429, 5xx, 408, connection and timeout errors) fail no waiter: waiters only
+* transient errors (``_retry.is_transient``: 429, 408, 425, 500, 502-504, connection and
+  timeout errors) fail no waiter: waiters only
   give up at their own ``timeout`` (``JobTimeoutError``, chained to the last error).
 * any other error (401, 403, 400, an undecodable body, a closed client) fails the waiters of the
   ids in that batch with that error.
@@ -29,16 +30,13 @@ import anyio
 import backoff
 
 from ._exceptions import (
-    APIConnectionError,
-    APIStatusError,
     ClientStateError,
-    InternalServerError,
     JobFailedError,
     NotFoundError,
-    RateLimitError,
     ValidationError,
 )
 from ._logging import logger
+from ._retry import MAX_RETRY_AFTER, backoff_schedule, is_transient
 
 # The job states, the waiters and the iterator over many jobs live in _waiting; the names are
 # re-exported here, where they were first defined.
@@ -48,27 +46,10 @@ __all__ = ["JobIterator", "JobPoller", "JobState", "make_classifier"]
 
 S = TypeVar("S")
 
-#: The longest a ``Retry-After`` may hold the poller back, in seconds.
-MAX_RETRY_AFTER = 60.0
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for errors worth retrying later: 429, 408, 5xx, connection and timeout errors."""
-    if isinstance(exc, (RateLimitError, InternalServerError, APIConnectionError)):
-        return True
-    return isinstance(exc, APIStatusError) and exc.status_code in (408, 425)
-
 
 def _equal_jitter(value: float) -> float:
     """Half the value plus a full-jitter half: never less than half of the schedule."""
     return value / 2 + backoff.full_jitter(value / 2)
-
-
-def _schedule(initial: float, cap: float, jitter: Callable[[float], float]) -> Iterator[float]:
-    gen = backoff.expo(base=2, factor=initial, max_value=cap)
-    next(gen)  # backoff's generators are primed with one send(None)
-    for value in gen:
-        yield jitter(value)
 
 
 class JobPoller(Generic[S]):
@@ -343,7 +324,7 @@ class JobPoller(Generic[S]):
                 self._task = None
 
     def _intervals(self) -> Iterator[float]:
-        return iter(_schedule(self.interval_initial, self.interval_max, _equal_jitter))
+        return backoff_schedule(self.interval_initial, self.interval_max, _equal_jitter)
 
     async def _loop(self) -> None:
         settings = (self.interval_initial, self.interval_max)
@@ -373,11 +354,7 @@ class JobPoller(Generic[S]):
                 delay = next(intervals)
             else:
                 if errors is None:
-                    errors = iter(
-                        _schedule(
-                            self.error_backoff_initial, self.error_backoff_max, backoff.full_jitter
-                        )
-                    )
+                    errors = backoff_schedule(self.error_backoff_initial, self.error_backoff_max)
                 delay = max(next(errors), min(retry_after, MAX_RETRY_AFTER))
 
     async def _sleep(self, delay: float) -> None:

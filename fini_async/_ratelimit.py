@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 import anyio
 
 from ._exceptions import FiniError, ValidationError
+from ._retry import MAX_RETRY_AFTER
 
 __all__ = [
     "RateLimiter",
@@ -30,7 +31,7 @@ RATE_GROWTH = 0.02
 RATE_GROWTH_QUIET = 0.25
 QUIET = 2.0
 #: The longest Retry-After pause a limiter honours (a server asking for more is misbehaving).
-MAX_PAUSE = 60.0
+MAX_PAUSE = MAX_RETRY_AFTER
 
 
 class RateLimiterUnavailableError(FiniError):

@@ -8,15 +8,10 @@ streaming response) and raises the typed errors of ``_exceptions``.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import os
-import socket
 import time
-import urllib.request
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, cast
 
 import aiohttp
 import anyio
@@ -32,220 +27,34 @@ from ._config import (
     coerce_timeout,
 )
 from ._exceptions import (
-    APIConnectionError,
     APIError,
     APIStatusError,
     APITimeoutError,
     ClientStateError,
     ValidationError,
-    make_status_error,
-    redirect_error,
+)
+
+# Moved out of this module; re-exported so every import path keeps working.
+from ._hooks import AttemptHook, Auth, attempt_hook
+from ._http_errors import (
+    _headers_deadline,
+    _may_retry,
+    _status_failure,
+    env_proxy,
+    exchange_error,
 )
 from ._logging import logger, setup_from_env
 from ._ratelimit import RateLimiter, TokenBucket
-from ._retry import (
-    RETRY_STATUSES_SAFE,
-    RETRY_STATUSES_UNSAFE,
-    backoff_delays,
-    parse_retry_after,
-)
+from ._request import _Failed, _RequestOptions
+from ._response import Response, StreamResponse
+from ._retry import backoff_schedule
 from ._validate import base_url as check_base_url
 from ._validate import headers as check_headers
 
 __all__ = ["AttemptHook", "Auth", "Response", "StreamResponse", "Transport", "attempt_hook"]
 
-_REQUEST_ID_HEADERS = (
-    "x-request-id",
-    "request-id",
-    "x-amzn-requestid",
-    "x-correlation-id",
-    "x-trace-id",
-    "cf-ray",
-)
 _URL_CACHE_MAX = 512
 JSON_CONTENT_TYPE = "application/json"
-
-
-def request_id_of(headers: Mapping[str, str]) -> str | None:
-    for name in _REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value
-    return None
-
-
-class Auth(Protocol):
-    """How a transport authenticates. Fini uses a static bearer key; Sharely exchanges its key for
-    short-lived tokens."""
-
-    def static_headers(self) -> Mapping[str, str] | None:
-        """Headers that never change (None if the auth is dynamic). May raise ConfigurationError."""
-
-    async def headers(self, transport: Transport) -> Mapping[str, str]:
-        """Headers for one attempt (dynamic auth only)."""
-
-    async def on_unauthorized(self, transport: Transport, sent: Mapping[str, str]) -> bool:
-        """A 401 came back for ``sent``: refresh and return True to try once more."""
-
-
-class AttemptHook(Protocol):
-    """Paces and observes every attempt made in a context (see :data:`attempt_hook`)."""
-
-    async def before_attempt(self) -> None:
-        """Wait until this attempt may go out (a rate limit, a Retry-After pause)."""
-
-    def after_attempt(self, status: int | None, retry_after: float | None) -> None:
-        """An attempt ended with ``status`` (None: no response) and the server's Retry-After."""
-
-
-#: Set in a task's context (a batch does, for its workers) to pace and observe each attempt of
-#: each request made from that context, retries included. The transport reads it once per request.
-attempt_hook: ContextVar[AttemptHook | None] = ContextVar("fini_async_attempt_hook", default=None)
-
-
-class Response:
-    """A complete response: status, headers and body bytes."""
-
-    __slots__ = ("content", "headers", "status")
-
-    def __init__(self, status: int, headers: Mapping[str, str], content: bytes) -> None:
-        self.status = status
-        self.headers = headers
-        self.content = content
-
-    @property
-    def request_id(self) -> str | None:
-        return request_id_of(self.headers)
-
-
-class StreamResponse:
-    """An open streaming response. Its owner must call :meth:`close` (or :meth:`release` once the
-    body was read to the end). Closing early drops the connection, never returning it half-read.
-    One garbage-collected without either (its stream was dropped un-closed) is closed then, so
-    that its connection slot is not lost for the client's lifetime."""
-
-    __slots__ = ("_closed", "_on_close", "method", "raw", "timeout", "url")
-
-    def __init__(
-        self,
-        raw: aiohttp.ClientResponse,
-        on_close: Callable[[], None],
-        method: str,
-        url: str,
-        timeout: Timeout,
-    ) -> None:
-        self.raw = raw
-        self._on_close = on_close
-        self._closed = False
-        self.method = method
-        self.url = url
-        self.timeout = timeout
-
-    @property
-    def status(self) -> int:
-        return self.raw.status
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self.raw.headers
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Drop the connection now (the server sees the disconnect)."""
-        if not self._closed:
-            self._closed = True
-            self.raw.close()
-            self._on_close()
-
-    def release(self) -> None:
-        """Return the connection to the pool if the body was fully read, else drop it."""
-        if not self._closed:
-            self._closed = True
-            if self.raw.content.is_eof():
-                self.raw.release()
-            else:
-                self.raw.close()
-            self._on_close()
-
-    def __del__(self) -> None:
-        # Synchronous work only (no coroutine can run here): drop the connection and give the
-        # slot back. Nothing may escape a finalizer; a loop already closed has nothing to free.
-        if not self._closed:
-            self._closed = True
-            try:
-                self.raw.close()
-            except Exception:
-                pass
-            try:
-                self._on_close()
-            except Exception:
-                pass
-
-
-def env_proxy(url: yarl.URL) -> tuple[yarl.URL | None, dict[str, str] | None]:
-    """The proxy the environment sets for ``url`` (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``,
-    any case, unless ``NO_PROXY`` covers its host), with the credentials in the proxy's URL.
-
-    Resolved once per client, for its base URL, rather than through aiohttp's ``trust_env``:
-    that one looks the environment (and ``~/.netrc``) up again in a worker thread for every
-    request, and a netrc entry for the API's host would clash with our Authorization header."""
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(url.scheme) or proxies.get("all")
-    if not proxy or (url.host and urllib.request.proxy_bypass(url.host)):
-        return None, None
-    if "://" not in proxy:
-        proxy = "http://" + proxy  # "host:port", as curl accepts it
-    purl = yarl.URL(proxy)
-    if purl.user is None:
-        return purl, None
-    # What aiohttp's (deprecated) proxy_auth would send.
-    pair = f"{purl.user}:{purl.password or ''}".encode()
-    headers = {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-    return purl.with_user(None), headers
-
-
-def _host_port(url: yarl.URL) -> str:
-    host = url.host or ""
-    return f"[{host}]:{url.port}" if ":" in host else f"{host}:{url.port}"
-
-
-def _connect_failure(exc: aiohttp.ClientConnectorError) -> str:
-    """aiohttp's "Cannot connect to host h:p ssl:default [...]" as one plain sentence."""
-    host = exc.host
-    where = f"[{host}]:{exc.port}" if ":" in host else f"{host}:{exc.port}"
-    error = exc.os_error
-    if isinstance(error, socket.gaierror):
-        return f"could not resolve the host name {host!r} ({error.strerror or error})"
-    code = error.errno
-    if code and code > 0:  # "Connection refused" -> "connection refused"
-        reason = os.strerror(code)
-        reason = reason[:1].lower() + reason[1:]
-    else:
-        reason = error.strerror or str(error) or type(error).__name__
-    return f"could not connect to {where}: {reason}"
-
-
-def _headers_deadline(to: Timeout) -> tuple[float, str] | None:
-    """How long a stream may take to send its headers, and which timeout that is: the smaller of
-    ``total`` and ``read`` (None: no limit)."""
-    total, read = to.total, to.read
-    if total is not None and (read is None or total <= read):
-        return total, "total"
-    if read is not None:
-        return read, "read"
-    return None
-
-
-class _Attempt(Exception):
-    """Internal: one attempt failed; ``retry`` says whether another attempt is allowed."""
-
-    def __init__(self, error: APIError, retry: bool, delay: float | None = None) -> None:
-        self.error = error
-        self.retry = retry
-        self.delay = delay
 
 
 class Transport:
@@ -342,6 +151,11 @@ class Transport:
             # No skip_auto_headers: every request carries our User-Agent, so aiohttp never adds
             # its own, and a session with skip_auto_headers sorts and copies them per request.
             session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+            # aiohttp would resend a DELETE or PUT by itself, once, when a kept-alive connection
+            # drops unanswered, even for a request marked not safe to repeat (a delete the
+            # server may have done). Retrying is decided here (see _send_with_retries).
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
             if self.trust_env:
                 self._use_proxy(*env_proxy(yarl.URL(self.base_url)))
         self._limiter = anyio.CapacityLimiter(self.max_connections)
@@ -408,7 +222,8 @@ class Transport:
         return value
 
     async def _acquire(self, token: object, timeout: Timeout, method: str, url: str) -> None:
-        """Wait for a free connection (``_attempt`` tried without waiting first)."""
+        """Wait for a free connection (``_exchange`` tried without waiting first); a pool timeout
+        fails the attempt (:class:`_Failed`)."""
         limiter = self._limiter
         assert limiter is not None
         try:
@@ -418,13 +233,14 @@ class Transport:
                 with anyio.fail_after(timeout.pool):
                     await limiter.acquire_on_behalf_of(token)
         except TimeoutError:
-            raise APITimeoutError(
+            error = APITimeoutError(
                 f"no free connection within {timeout.pool}s "
                 f"(all {self.max_connections} connections in use)",
                 kind="pool",
                 method=method,
                 url=url,
-            ) from None
+            )
+            raise _Failed(error) from None
 
     def _release(self, token: object) -> None:
         limiter = self._limiter
@@ -452,19 +268,20 @@ class Transport:
         ``idempotent=False`` marks a request that creates or queues something: it is retried only
         when the server surely did not process it (connect failure, pool timeout, 429, 503).
         ``content_factory`` rebuilds a one-shot body (a file upload) for each attempt."""
-        result = await self._run(
+        opts = _RequestOptions(
             method,
             path,
-            content,
-            content_type,
-            content_factory,
-            params,
-            extra_headers,
-            timeout,
-            max_retries,
-            idempotent,
-            False,
+            content=content,
+            content_type=content_type,
+            content_factory=content_factory,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
+            stream=False,
         )
+        result = await self._send_with_retries(opts)
         assert isinstance(result, Response)
         return result
 
@@ -482,159 +299,161 @@ class Transport:
         idempotent: bool = True,
     ) -> StreamResponse:
         """Send a request and return the open response once its status is a success."""
-        result = await self._run(
+        opts = _RequestOptions(
             method,
             path,
-            content,
-            content_type,
-            None,
-            params,
-            extra_headers,
-            timeout,
-            max_retries,
-            idempotent,
-            True,
+            content=content,
+            content_type=content_type,
+            content_factory=None,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
+            stream=True,
         )
+        result = await self._send_with_retries(opts)
         assert isinstance(result, StreamResponse)
         return result
 
-    async def _run(
-        self,
-        method: str,
-        path: str,
-        content: Any,
-        content_type: str | None,
-        content_factory: Callable[[], Any] | None,
-        params: Mapping[str, str] | None,
-        extra_headers: Mapping[str, str] | None,
-        timeout: TimeoutTypes,
-        max_retries: int | None,
-        idempotent: bool,
-        stream: bool,
-    ) -> Response | StreamResponse:
-        session = self._bind()
-        to = coerce_timeout(timeout, self.timeout)
-        retries = self.max_retries if max_retries is None else max_retries
+    async def _send_with_retries(self, opts: _RequestOptions) -> Response | StreamResponse:
+        """Attempts of one call, until one succeeds, one fails for good, or retries run out;
+        waiting the server's Retry-After, else the backoff schedule, in between."""
+        opts.session = self._bind()
+        opts.to = coerce_timeout(opts.timeout, self.timeout)
+        retries = self.max_retries if opts.max_retries is None else opts.max_retries
         if retries < 0:
             raise ValidationError("max_retries must be >= 0", field="max_retries")
-        url, surl = self._url(path)
-        headers = self._base_headers(content_type)
-        dynamic = self._dynamic_auth
-        if extra_headers:
-            headers = {**headers, **check_headers(extra_headers, "extra_headers")}
+        opts.url, opts.surl = self._url(opts.path)
+        headers = self._base_headers(opts.content_type)
+        if opts.extra_headers:
+            headers = {**headers, **check_headers(opts.extra_headers, "extra_headers")}
+        opts.headers = headers
+        dynamic = self._dynamic_auth  # known once _base_headers asked the auth
         delays = None
         attempt = 0
-        reauthorized = False
-        log = logger.isEnabledFor(logging.DEBUG)
-        hook = attempt_hook.get()
-        bucket = self.rate_limiter
+        resent = False
         while True:
             attempt += 1
-            if bucket is not None:
-                await bucket.acquire()
-            if hook is not None:
-                await hook.before_attempt()
-            sent_headers = headers
-            if dynamic:
-                sent_headers = {**headers, **(await self.auth.headers(self))}
-            body = content_factory() if content_factory is not None else content
-            started = time.perf_counter() if log else 0.0
             try:
-                result = await self._attempt(
-                    session, method, url, surl, body, params, sent_headers, to, idempotent, stream
-                )
-            except _Attempt as failed:
+                if dynamic:
+                    return await self._send_handling_auth(opts, attempt)
+                # A static key needs no auth step: one coroutine less per request.
+                return await self._send_once(opts, opts.headers, attempt)
+            except _Failed as failed:
                 err = failed.error
-                if bucket is not None and getattr(err, "status_code", None) == 429:
-                    bucket.on_rate_limited(getattr(err, "retry_after", None))
-                if hook is not None:
-                    status_code = err.status_code if isinstance(err, APIStatusError) else None
-                    hook.after_attempt(status_code, getattr(err, "retry_after", None))
-                if log:
-                    what = getattr(err, "status_code", None) or type(err).__name__
-                    logger.debug(
-                        "%s %s -> %s attempt=%d elapsed=%.1fms",
-                        method,
-                        path,
-                        what,
-                        attempt,
-                        (time.perf_counter() - started) * 1000,
-                    )
-                if (
-                    dynamic
-                    and not reauthorized
-                    and isinstance(err, APIStatusError)
-                    and err.status_code == 401
-                    and await self.auth.on_unauthorized(self, sent_headers)
-                ):
-                    reauthorized = True
+                if not resent and opts.idempotent and _dropped_unanswered(err):
+                    # What aiohttp does for HTTP-idempotent methods (RFC 9112 9.3.1), here for
+                    # the requests we know are safe: one immediate resend, not counted.
+                    resent = True
                     attempt -= 1
                     continue
-                if not failed.retry or attempt > retries:
+                if attempt > retries or not _may_retry(err, opts.idempotent):
                     raise err from None
-                if delays is None:
-                    delays = backoff_delays(self.backoff_initial, self.backoff_max)
-                delay = failed.delay if failed.delay is not None else next(delays)
+                delay = failed.delay
+                if delay is not None and delay > self.max_retry_after:
+                    raise err from None  # too long to wait inside a call: tell the caller at once
+                if delay is None:
+                    if delays is None:
+                        delays = backoff_schedule(self.backoff_initial, self.backoff_max)
+                    delay = next(delays)
                 await asyncio.sleep(delay)
-                continue
-            if bucket is not None:
-                bucket.on_success()
-            if hook is not None:
-                hook.after_attempt(result.status, None)
-            if log:
-                logger.debug(
-                    "%s %s -> %s attempt=%d elapsed=%.1fms",
-                    method,
-                    path,
-                    result.status,
-                    attempt,
-                    (time.perf_counter() - started) * 1000,
-                )
-            return result
 
-    async def _attempt(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: yarl.URL,
-        surl: str,
-        body: Any,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str],
-        to: Timeout,
-        idempotent: bool,
-        stream: bool,
+    async def _send_handling_auth(
+        self, opts: _RequestOptions, attempt: int
     ) -> Response | StreamResponse:
-        token = object()
-        limiter = self._limiter
-        assert limiter is not None
+        """One attempt with a dynamic auth's headers; a 401 makes the auth refresh and the
+        attempt go once more (not counted as a retry)."""
+        headers = {**opts.headers, **(await self.auth.headers(self))}
+        try:
+            return await self._send_once(opts, headers, attempt)
+        except _Failed as failed:
+            err = failed.error
+            if not (
+                isinstance(err, APIStatusError)
+                and err.status_code == 401
+                and await self.auth.on_unauthorized(self, headers)
+            ):
+                raise
+        headers = {**opts.headers, **(await self.auth.headers(self))}
+        return await self._send_once(opts, headers, attempt)
+
+    async def _send_once(
+        self, opts: _RequestOptions, headers: Mapping[str, str], attempt: int
+    ) -> Response | StreamResponse:
+        """One attempt: paced by the rate limiter and the context's attempt hook, which hear how
+        it ended; logged at DEBUG."""
+        bucket = self.rate_limiter
+        hook = attempt_hook.get()
+        if bucket is not None:
+            await bucket.acquire()
+        if hook is not None:
+            await hook.before_attempt()
+        log = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if log else 0.0
+        try:
+            result = await self._exchange(opts, headers)
+        except _Failed as failed:
+            err = failed.error
+            status = err.status_code if isinstance(err, APIStatusError) else None
+            retry_after = getattr(err, "retry_after", None)
+            if bucket is not None and status == 429:
+                bucket.on_rate_limited(retry_after)
+            if hook is not None:
+                hook.after_attempt(status, retry_after)
+            if log:
+                self._log(opts, status or type(err).__name__, attempt, started)
+            raise
+        if bucket is not None:
+            bucket.on_success()
+        if hook is not None:
+            hook.after_attempt(result.status, None)
+        if log:
+            self._log(opts, result.status, attempt, started)
+        return result
+
+    @staticmethod
+    def _log(opts: _RequestOptions, outcome: object, attempt: int, started: float) -> None:
+        logger.debug(
+            "%s %s -> %s attempt=%d elapsed=%.1fms",
+            opts.method,
+            opts.path,
+            outcome,
+            attempt,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    async def _exchange(
+        self, opts: _RequestOptions, headers: Mapping[str, str]
+    ) -> Response | StreamResponse:
+        """Send once through a pooled connection and read the answer (or hand a stream over)."""
+        to, method, surl, token = opts.to, opts.method, opts.surl, object()
+        limiter = cast(anyio.CapacityLimiter, self._limiter)  # bound by _bind before any send
         try:
             limiter.acquire_on_behalf_of_nowait(token)  # a free connection: no coroutine
         except anyio.WouldBlock:
-            try:
-                await self._acquire(token, to, method, surl)
-            except APITimeoutError as exc:
-                raise _Attempt(exc, retry=True) from None
+            await self._acquire(token, to, method, surl)
+        factory = opts.content_factory
         handed_over = False
         resp: aiohttp.ClientResponse | None = None
         deadline: tuple[float, str] | None = None
         try:
-            pending = session.request(
+            pending = opts.session.request(
                 method,
-                url,
-                data=body,
-                params=params,
+                opts.url,
+                data=opts.content if factory is None else factory(),
+                params=opts.params,
                 headers=headers,
-                timeout=self._aiohttp_timeout(to, stream),
+                timeout=self._aiohttp_timeout(to, opts.stream),
                 proxy=self._proxy,
                 proxy_headers=self._proxy_headers,
                 # Never followed: a redirect would carry the credentials (Sharely's x-api-key,
                 # a bearer token, custom auth headers) and a POST body to wherever it points.
                 allow_redirects=False,
             )
-            if stream and (deadline := _headers_deadline(to)) is not None:
+            if opts.stream and (deadline := _headers_deadline(to)) is not None:
                 # aiohttp's total would also cut the body, and its read timer restarts at every
-                # byte: bound the time to the headers ourselves (a trickling server included).
+                # byte: bound the time to the headers here (a trickling server included).
                 with anyio.fail_after(deadline[0]):
                     resp = await pending
                 deadline = None
@@ -642,95 +461,21 @@ class Transport:
                 resp = await pending
             status = resp.status
             if status < 300:
-                if stream:
+                if opts.stream:
                     handed_over = True
                     return StreamResponse(resp, lambda: self._release(token), method, surl, to)
-                data = await resp.read()
-                return Response(status, resp.headers, data)
+                return Response(status, resp.headers, await resp.read())
             raw = await resp.read()
-            hdrs = resp.headers
-            if status < 400:
-                raise _Attempt(
-                    redirect_error(
-                        status,
-                        raw,
-                        method=method,
-                        url=surl,
-                        headers=hdrs,
-                        request_id=request_id_of(hdrs),
-                    ),
-                    retry=False,
-                )
-            retry_after = parse_retry_after(hdrs)
-            err = make_status_error(
-                status,
-                raw,
-                method=method,
-                url=surl,
-                headers=hdrs,
-                request_id=request_id_of(hdrs),
-                retry_after=retry_after,
-            )
-            allowed = RETRY_STATUSES_SAFE if idempotent else RETRY_STATUSES_UNSAFE
-            if status in allowed:
-                if retry_after is not None and retry_after > self.max_retry_after:
-                    # Too long to wait inside a call: tell the caller at once.
-                    raise _Attempt(err, retry=False)
-                raise _Attempt(err, retry=True, delay=retry_after)
-            raise _Attempt(err, retry=False)
-        except _Attempt:
+            raise _Failed(*_status_failure(status, raw, resp.headers, method, surl))
+        except _Failed:
             raise
-        except aiohttp.ConnectionTimeoutError:
-            raise _Attempt(
-                APITimeoutError(
-                    f"could not connect within {to.connect}s",
-                    kind="connect",
-                    method=method,
-                    url=surl,
-                ),
-                retry=True,
-            ) from None
-        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
-            raise _Attempt(
-                APIConnectionError(f"TLS failed: {exc}", method=method, url=surl), retry=False
-            ) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise _Attempt(
-                APIConnectionError(_connect_failure(exc), method=method, url=surl),
-                retry=True,
-            ) from None
-        except aiohttp.ClientResponseError:
-            # Raised while reading the status line and headers (a parse failure, reported by
-            # aiohttp as a bogus "400"): whatever answered is not an HTTP server.
-            raise _Attempt(
-                APIConnectionError(
-                    f"the server at {_host_port(url)} did not answer with HTTP",
-                    method=method,
-                    url=surl,
-                ),
-                retry=idempotent,
-            ) from None
-        except (aiohttp.SocketTimeoutError, asyncio.TimeoutError, TimeoutError) as exc:
-            if deadline is not None and not isinstance(exc, aiohttp.SocketTimeoutError):
-                # The stream's headers did not arrive in time.
-                kind = deadline[1]
-                text = f"no response headers within the {kind} timeout ({deadline[0]}s)"
-            else:
-                # aiohttp's read timer raises SocketTimeoutError; its total, a bare TimeoutError.
-                socket = isinstance(exc, aiohttp.SocketTimeoutError) or to.total is None
-                kind = "read" if socket else "total"
-                limit = to.read if socket else to.total
-                text = f"no response within the {kind} timeout ({limit}s)"
-            raise _Attempt(
-                APITimeoutError(text, kind=kind, method=method, url=surl),
-                retry=idempotent,
-            ) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            detail = str(exc) or type(exc).__name__
-            raise _Attempt(
-                APIConnectionError(f"connection failed: {detail}", method=method, url=surl),
-                retry=idempotent,
-            ) from None
+        except Exception as exc:
+            # Mapped here, on the way out, by the map that stream reads use too: a ``with`` around
+            # the exchange would cost a context manager's calls on every request.
+            err = exchange_error(exc, deadline, method, surl, to)
+            if err is None:
+                raise
+            raise _Failed(err) from None
         finally:
             if not handed_over:
                 if resp is not None:
@@ -739,3 +484,8 @@ class Transport:
                     else:
                         resp.close()  # never hand a half-read connection back to the pool
                 self._release(token)
+
+
+def _dropped_unanswered(err: APIError) -> bool:
+    """The server closed the connection before answering (a kept-alive one it had timed out)."""
+    return isinstance(err.__context__, aiohttp.ServerDisconnectedError)

@@ -18,25 +18,29 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Mapping
+from typing import TYPE_CHECKING
 
-import msgspec
-
-from ._exceptions import FiniError
-from ._models import AnswerDelta, AnswerMetadata, UnknownEvent
+from ._framing import (
+    NDJSON_MEDIA_TYPE,
+    SSE_MEDIA_TYPE,
+    TEXT_MEDIA_TYPE,
+    EventSource,
+    ndjson,
+    sse,
+    text_chunks,
+)
 
 if TYPE_CHECKING:
     from aiohttp import web
     from starlette.responses import StreamingResponse
     from starlette.types import Receive, Scope, Send
 
-    from ._streaming import AnswerStream
-
 __all__ = [
     "NDJSON_MEDIA_TYPE",
     "SSE_MEDIA_TYPE",
     "TEXT_MEDIA_TYPE",
+    "EventSource",
     "ndjson",
     "relay_to",
     "sse",
@@ -44,95 +48,10 @@ __all__ = [
     "text_chunks",
 ]
 
-SSE_MEDIA_TYPE = "text/event-stream"
-NDJSON_MEDIA_TYPE = "application/x-ndjson"
-TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
-
-_encode = msgspec.json.Encoder().encode
-
-
-#: The metadata fields relayed as they are: all of AnswerMetadata's (so that a field added there
-#: reaches the browser too) but the sources (relayed as builtins below), the text (the deltas
-#: carry it), and the history, function call and raw object (not for the browser).
-_RELAYED_META = tuple(
-    f.name
-    for f in msgspec.structs.fields(AnswerMetadata)
-    if f.name not in {"based_on", "answer", "messages", "function_call", "raw"}
-)
-
-
-def _meta_payload(event: AnswerMetadata) -> dict[str, Any]:
-    out: dict[str, Any] = {"based_on": msgspec.to_builtins(event.based_on)}
-    for name in _RELAYED_META:
-        value = getattr(event, name)
-        if value is not None:
-            out[name] = value
-    return out
-
-
-def _error_payload(exc: FiniError) -> dict[str, Any]:
-    return {
-        "error": type(exc).__name__,
-        "message": str(getattr(exc, "message", None) or exc),
-        "status_code": getattr(exc, "status_code", None),
-        "request_id": getattr(exc, "request_id", None),
-    }
-
-
-async def _events(stream: AnswerStream) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    """(name, payload) pairs; the stream is closed however this ends."""
-    try:
-        try:
-            async for event in stream:
-                if type(event) is AnswerDelta:
-                    yield "delta", {"text": event.text}
-                elif isinstance(event, AnswerMetadata):
-                    yield "metadata", _meta_payload(event)
-                elif isinstance(event, UnknownEvent):
-                    yield "unknown", {"raw": event.raw, "event": event.event}
-            final = await stream.get_final_answer()
-        except FiniError as exc:
-            yield "error", _error_payload(exc)
-            return
-        yield "done", msgspec.to_builtins(final)
-    finally:
-        stream.close()
-
-
-async def sse(stream: AnswerStream) -> AsyncGenerator[bytes, None]:
-    """The stream as server-sent events (``event: <name>`` + ``data: <json>``), UTF-8 bytes."""
-    async for name, payload in _events(stream):
-        yield b"event: " + name.encode() + b"\ndata: " + _encode(payload) + b"\n\n"
-
-
-async def ndjson(stream: AnswerStream) -> AsyncGenerator[bytes, None]:
-    """The stream as NDJSON: one ``{"type": <name>, ...}`` object per line."""
-    async for name, payload in _events(stream):
-        yield _encode({"type": name, **payload}) + b"\n"
-
-
-async def text_chunks(
-    stream: AnswerStream, *, error_marker: str | None = None
-) -> AsyncGenerator[bytes, None]:
-    """The answer's text only, UTF-8 bytes as it arrives. When Fini fails, the error propagates
-    (the HTTP response is cut short) unless ``error_marker`` is given: then
-    ``error_marker.format(message=...)`` is appended and the body ends normally."""
-    try:
-        try:
-            async for text in stream.text_stream:
-                yield text.encode()
-        except FiniError as exc:
-            if error_marker is None:
-                raise
-            yield error_marker.format(message=_error_payload(exc)["message"]).encode()
-    finally:
-        stream.close()
-
-
 _FORMATS = {"sse": SSE_MEDIA_TYPE, "ndjson": NDJSON_MEDIA_TYPE, "text": TEXT_MEDIA_TYPE}
 
 
-def _body(stream: AnswerStream, format: str) -> tuple[AsyncGenerator[bytes, None], str]:
+def _body(stream: EventSource, format: str) -> tuple[AsyncGenerator[bytes, None], str]:
     """The body generator and media type for ``format``; ValueError (stream closed) if unknown."""
     media = _FORMATS.get(format)
     if media is None:
@@ -156,7 +75,7 @@ def _headers(media: str, extra: Mapping[str, str] | None) -> dict[str, str]:
 
 async def relay_to(
     request: web.BaseRequest,
-    stream: AnswerStream,
+    stream: EventSource,
     *,
     format: str = "sse",
     headers: Mapping[str, str] | None = None,
@@ -202,7 +121,7 @@ async def relay_to(
 
 
 def streaming_response(
-    stream: AnswerStream,
+    stream: EventSource,
     *,
     format: str = "sse",
     headers: Mapping[str, str] | None = None,

@@ -54,7 +54,7 @@ async def test_chat_refuses_an_unknown_default_with_a_validation_error() -> None
 
 
 def test_relay_sends_every_scalar_metadata_field() -> None:
-    from fini_async.relay import _meta_payload
+    from fini_async._framing import _meta_payload
 
     not_relayed = {"answer", "messages", "function_call", "raw"}
     values = {

@@ -25,7 +25,8 @@ from fini_async import (
     RateLimitError,
     ValidationError,
 )
-from fini_async._poller import JobPoller, _equal_jitter, _schedule, make_classifier
+from fini_async._poller import JobPoller, _equal_jitter, make_classifier
+from fini_async._retry import backoff_schedule
 
 
 @dataclass
@@ -383,7 +384,7 @@ async def test_progress_callback_sees_state_changes() -> None:
 
 
 async def test_interval_backs_off_to_its_cap() -> None:
-    values = list(itertools.islice(_schedule(0.25, 5.0, lambda v: v), 8))
+    values = list(itertools.islice(backoff_schedule(0.25, 5.0, lambda v: v), 8))
     assert values == [0.25, 0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
     jittered = [_equal_jitter(5.0) for _ in range(200)]
     assert all(2.5 <= v <= 5.0 for v in jittered)

@@ -16,7 +16,7 @@ from fini_async import (
     ValidationError,
 )
 from fini_async._models import encode
-from fini_async._retry import backoff_delays, parse_retry_after
+from fini_async._retry import backoff_schedule, parse_retry_after
 from fini_async.resources.bots import ASK_PATH, build_body
 from fini_async.testing import FakeFini
 
@@ -163,7 +163,22 @@ def test_parse_retry_after_forms() -> None:
 
 
 def test_backoff_schedule_is_capped_full_jitter() -> None:
-    delays = backoff_delays(0.5, 4.0)
+    delays = backoff_schedule(0.5, 4.0)
     values = [next(delays) for _ in range(12)]
     assert all(0 <= v <= 4.0 for v in values)
     assert max(values[4:]) > 0.5  # grows beyond the first step
+
+
+async def test_a_dropped_connection_is_resent_once_at_once_for_a_safe_request(
+    fake: FakeFini, client: FiniClient
+) -> None:
+    """aiohttp's own resend of a kept-alive connection closed unanswered is off (it ignored our
+    idempotent=False); the transport does it instead, for safe requests only: once, not counted
+    as a retry (so even with max_retries=0)."""
+    fake.drop_next("ask-question")
+    answer = await client.bots.ask_question("How do I upgrade?", max_retries=0)
+    assert answer.answer
+    assert fake.calls["ask-question"] == 2
+    fake.drop_next("ask-question", times=2)
+    with pytest.raises(APIConnectionError):
+        await client.bots.ask_question("How do I upgrade?", max_retries=0)

@@ -540,12 +540,6 @@ async def test_generate_from_a_listed_source_links_the_article(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aiohttp itself resends a DELETE (an HTTP-idempotent method) once when the server "
-    "closes the connection without answering (ClientSession._retry_connection); the transport "
-    "does not turn that off for requests it marks idempotent=False",
-)
 async def test_delete_is_not_resent_after_a_dropped_connection(
     fake: FakeFini, client: FiniClient, src: FakeSources
 ) -> None:

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 
 import aiohttp
 
+from .._base import _BaseClient
 from .._config import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_TIMEOUT,
-    Timeout,
     TimeoutTypes,
-    coerce_timeout,
     env,
 )
 from .._exceptions import ValidationError
-from .._transport import Transport
-from .._validate import base_url as check_base_url
+from .._ratelimit import RateLimiter
 from .._validate import header_value
 from ._auth import DEFAULT_TOKEN_LIFETIME, REFRESH_MARGIN, SharelyTokenAuth, check_role
 from ._categories import CategoriesResource
@@ -34,7 +31,7 @@ __all__ = ["DEFAULT_SHARELY_BASE_URL", "SharelyClient"]
 DEFAULT_SHARELY_BASE_URL = "https://api.sharely.ai"
 
 
-class SharelyClient:
+class SharelyClient(_BaseClient):
     """An async client of Sharely's knowledge API.
 
     ::
@@ -55,7 +52,8 @@ class SharelyClient:
     more if a request comes back 401. Nothing is opened in the constructor: the aiohttp session is
     created inside the running loop on first use. Use ``async with`` or ``await client.aclose()``.
     ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` are honoured as by :class:`~fini_async.FiniClient`
-    (``trust_env=False`` ignores them).
+    (``trust_env=False`` ignores them), and so is ``rate_limit`` (requests per second, or a
+    :class:`~fini_async.RateLimiter` shared with other clients).
     """
 
     def __init__(
@@ -73,36 +71,20 @@ class SharelyClient:
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        rate_limit: float | RateLimiter | None = None,
         token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
         token_refresh_margin: float = REFRESH_MARGIN,
         trust_env: bool = True,
     ) -> None:
-        check_role(role_id, customer_role_id)
-        for value, field, zero_ok in (
-            (token_lifetime, "token_lifetime", False),
-            (token_refresh_margin, "token_refresh_margin", True),
-        ):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or value < 0
-                or (value == 0 and not zero_ok)
-            ):
-                raise ValidationError(
-                    f"{field} must be a {'non-negative' if zero_ok else 'positive'} number of "
-                    f"seconds, got {value!r}",
-                    field=field,
-                )
-        for secret, name in (
-            (api_key, "api_key"),
-            (workspace_id, "workspace_id"),
-            (organization_id, "organization_id"),
-        ):
-            if secret is not None:
-                header_value(secret, name)
-        default = env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
-        self.base_url = check_base_url(base_url if base_url is not None else default)
-        self.timeout: Timeout = coerce_timeout(timeout, DEFAULT_TIMEOUT)
+        _check_arguments(
+            api_key,
+            workspace_id,
+            organization_id,
+            role_id,
+            customer_role_id,
+            token_lifetime,
+            token_refresh_margin,
+        )
         self._auth = SharelyTokenAuth(
             api_key,
             workspace_id=workspace_id,
@@ -112,15 +94,17 @@ class SharelyClient:
             default_lifetime=token_lifetime,
             refresh_margin=token_refresh_margin,
         )
-        self._transport = Transport(
-            base_url=self.base_url,
+        default = env("SHARELY_BASE_URL") or DEFAULT_SHARELY_BASE_URL
+        super().__init__(
+            base_url=base_url if base_url is not None else default,
             auth=self._auth,
-            timeout=self.timeout,
+            timeout=timeout,
             max_retries=max_retries,
             max_connections=max_connections,
             default_headers=default_headers,
             session=session,
             max_retry_after=max_retry_after,
+            rate_limit=rate_limit,
             trust_env=trust_env,
         )
         self.knowledge = KnowledgeResource(self, self._transport)
@@ -129,9 +113,6 @@ class SharelyClient:
         self.categories = CategoriesResource(self, self._transport)
         self.taxonomies = TaxonomiesResource(self, self._transport)
         self.spaces = SpacesResource(self, self._transport)
-
-    def __repr__(self) -> str:
-        return f"SharelyClient(base_url={self.base_url!r})"
 
     @property
     def workspace_id(self) -> str:
@@ -142,26 +123,40 @@ class SharelyClient:
     def organization_id(self) -> str:
         return self._auth.organization_id()
 
-    @property
-    def max_retries(self) -> int:
-        return self._transport.max_retries
+    async def _aclose_resources(self) -> None:
+        await self.knowledge.aclose()  # stops background polling
 
-    @property
-    def closed(self) -> bool:
-        return self._transport.closed
 
-    async def aclose(self) -> None:
-        """Stop background polling and close the client's connections. Idempotent."""
-        await self.knowledge._aclose()
-        await self._transport.aclose()
-
-    async def __aenter__(self) -> SharelyClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+def _check_arguments(
+    api_key: str | None,
+    workspace_id: str | None,
+    organization_id: str | None,
+    role_id: str | None,
+    customer_role_id: str | None,
+    token_lifetime: float,
+    token_refresh_margin: float,
+) -> None:
+    """The constructor's checks, before anything is built (ValidationError)."""
+    check_role(role_id, customer_role_id)
+    for value, field, zero_ok in (
+        (token_lifetime, "token_lifetime", False),
+        (token_refresh_margin, "token_refresh_margin", True),
+    ):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or value < 0
+            or (value == 0 and not zero_ok)
+        ):
+            raise ValidationError(
+                f"{field} must be a {'non-negative' if zero_ok else 'positive'} number of "
+                f"seconds, got {value!r}",
+                field=field,
+            )
+    for secret, name in (
+        (api_key, "api_key"),
+        (workspace_id, "workspace_id"),
+        (organization_id, "organization_id"),
+    ):
+        if secret is not None:
+            header_value(secret, name)
