@@ -74,7 +74,9 @@ def _connect_failure(exc: aiohttp.ClientConnectorError) -> str:
 
 def _headers_deadline(to: Timeout) -> tuple[float, str] | None:
     """How long a stream may take to send its headers, and which timeout that is: the smaller of
-    ``total`` and ``read`` (None: no limit)."""
+    ``total`` and ``read`` (None: no limit). The transport bounds the wait for a stream's headers
+    itself: aiohttp's ``total`` would also cut the body, and its read timer restarts at every
+    byte (a trickling server would never time out)."""
     total, read = to.total, to.read
     if total is not None and (read is None or total <= read):
         return total, "total"
@@ -225,3 +227,8 @@ def exchange_error(
             url=url,
         )
     return mapped_error(exc, method, url, to)
+
+
+def _dropped_unanswered(err: APIError) -> bool:
+    """The server closed the connection before answering (a kept-alive one it had timed out)."""
+    return isinstance(err.__context__, aiohttp.ServerDisconnectedError)

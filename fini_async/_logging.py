@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 logger = logging.getLogger("fini_async")
 
@@ -28,3 +29,16 @@ def setup_from_env() -> None:
         handler._fini_env = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(level)
+
+
+def log_attempt(method: str, path: str, outcome: object, attempt: int, started: float) -> None:
+    """One attempt's DEBUG line: its outcome (a status or an error's name) and its time since
+    ``started`` (a ``time.perf_counter()`` reading)."""
+    logger.debug(
+        "%s %s -> %s attempt=%d elapsed=%.1fms",
+        method,
+        path,
+        outcome,
+        attempt,
+        (time.perf_counter() - started) * 1000,
+    )

@@ -62,8 +62,9 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
-#: States in which nothing more will be read.
-_ENDED = frozenset({_State.DONE, _State.FAILED, _State.CLOSED})
+#: States in which nothing more will be read. A tuple, not a set: ``in`` compares by identity
+#: first, where a set would call ``Enum.__hash__`` (a Python function) at every change of state.
+_ENDED = (_State.DONE, _State.FAILED, _State.CLOSED)
 
 
 #: After ``[DONE]``, how long to wait for the end of the body before dropping the connection.

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, cast
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 
 import aiohttp
 import anyio
@@ -27,7 +27,6 @@ from ._config import (
     coerce_timeout,
 )
 from ._exceptions import (
-    APIError,
     APIStatusError,
     APITimeoutError,
     ClientStateError,
@@ -37,13 +36,14 @@ from ._exceptions import (
 # Moved out of this module; re-exported so every import path keeps working.
 from ._hooks import AttemptHook, Auth, attempt_hook
 from ._http_errors import (
+    _dropped_unanswered,
     _headers_deadline,
     _may_retry,
     _status_failure,
     env_proxy,
     exchange_error,
 )
-from ._logging import logger, setup_from_env
+from ._logging import log_attempt, logger, setup_from_env
 from ._ratelimit import RateLimiter, TokenBucket
 from ._request import _Failed, _RequestOptions
 from ._response import Response, StreamResponse
@@ -339,7 +339,7 @@ class Transport:
                 if dynamic:
                     return await self._send_handling_auth(opts, attempt)
                 # A static key needs no auth step: one coroutine less per request.
-                return await self._send_once(opts, opts.headers, attempt)
+                return await self._attempt(opts, opts.headers, attempt)
             except _Failed as failed:
                 err = failed.error
                 if not resent and opts.idempotent and _dropped_unanswered(err):
@@ -366,7 +366,7 @@ class Transport:
         attempt go once more (not counted as a retry)."""
         headers = {**opts.headers, **(await self.auth.headers(self))}
         try:
-            return await self._send_once(opts, headers, attempt)
+            return await self._attempt(opts, headers, attempt)
         except _Failed as failed:
             err = failed.error
             if not (
@@ -376,7 +376,22 @@ class Transport:
             ):
                 raise
         headers = {**opts.headers, **(await self.auth.headers(self))}
-        return await self._send_once(opts, headers, attempt)
+        return await self._attempt(opts, headers, attempt)
+
+    def _attempt(
+        self, opts: _RequestOptions, headers: Mapping[str, str], attempt: int
+    ) -> Coroutine[Any, Any, Response | StreamResponse]:
+        """One attempt's coroutine: the bare :meth:`_exchange` when nothing paces or observes
+        attempts (no rate limiter, no attempt hook, DEBUG logging off), else the exchange inside
+        :meth:`_send_once`. Chosen synchronously, so that the common case awaits one coroutine
+        less per request (the per-request instruction count is a guarded hot path)."""
+        if (
+            self.rate_limiter is None
+            and attempt_hook.get() is None
+            and not logger.isEnabledFor(logging.DEBUG)
+        ):
+            return self._exchange(opts, headers)
+        return self._send_once(opts, headers, attempt)
 
     async def _send_once(
         self, opts: _RequestOptions, headers: Mapping[str, str], attempt: int
@@ -402,33 +417,23 @@ class Transport:
             if hook is not None:
                 hook.after_attempt(status, retry_after)
             if log:
-                self._log(opts, status or type(err).__name__, attempt, started)
+                log_attempt(opts.method, opts.path, status or type(err).__name__, attempt, started)
             raise
         if bucket is not None:
             bucket.on_success()
         if hook is not None:
             hook.after_attempt(result.status, None)
         if log:
-            self._log(opts, result.status, attempt, started)
+            log_attempt(opts.method, opts.path, result.status, attempt, started)
         return result
-
-    @staticmethod
-    def _log(opts: _RequestOptions, outcome: object, attempt: int, started: float) -> None:
-        logger.debug(
-            "%s %s -> %s attempt=%d elapsed=%.1fms",
-            opts.method,
-            opts.path,
-            outcome,
-            attempt,
-            (time.perf_counter() - started) * 1000,
-        )
 
     async def _exchange(
         self, opts: _RequestOptions, headers: Mapping[str, str]
     ) -> Response | StreamResponse:
         """Send once through a pooled connection and read the answer (or hand a stream over)."""
         to, method, surl, token = opts.to, opts.method, opts.surl, object()
-        limiter = cast(anyio.CapacityLimiter, self._limiter)  # bound by _bind before any send
+        limiter = self._limiter
+        assert limiter is not None  # bound by _bind before any send (no typing.cast: a call)
         try:
             limiter.acquire_on_behalf_of_nowait(token)  # a free connection: no coroutine
         except anyio.WouldBlock:
@@ -447,15 +452,15 @@ class Transport:
                 timeout=self._aiohttp_timeout(to, opts.stream),
                 proxy=self._proxy,
                 proxy_headers=self._proxy_headers,
-                # Never followed: a redirect would carry the credentials (Sharely's x-api-key,
-                # a bearer token, custom auth headers) and a POST body to wherever it points.
-                allow_redirects=False,
+                allow_redirects=False,  # a redirect would carry credentials and body elsewhere
             )
             if opts.stream and (deadline := _headers_deadline(to)) is not None:
-                # aiohttp's total would also cut the body, and its read timer restarts at every
-                # byte: bound the time to the headers here (a trickling server included).
-                with anyio.fail_after(deadline[0]):
+                # See _headers_deadline: a bare cancel scope on the loop's clock (anyio's on
+                # asyncio), not anyio.fail_after (two generator context managers per stream).
+                with anyio.CancelScope(deadline=asyncio.get_running_loop().time() + deadline[0]):
                     resp = await pending
+                if resp is None:  # the scope's deadline cancelled the wait
+                    raise TimeoutError  # mapped below, naming the timeout in ``deadline``
                 deadline = None
             else:
                 resp = await pending
@@ -470,8 +475,7 @@ class Transport:
         except _Failed:
             raise
         except Exception as exc:
-            # Mapped here, on the way out, by the map that stream reads use too: a ``with`` around
-            # the exchange would cost a context manager's calls on every request.
+            # Mapped on the way out (a ``with`` would cost calls on every request).
             err = exchange_error(exc, deadline, method, surl, to)
             if err is None:
                 raise
@@ -484,8 +488,3 @@ class Transport:
                     else:
                         resp.close()  # never hand a half-read connection back to the pool
                 self._release(token)
-
-
-def _dropped_unanswered(err: APIError) -> bool:
-    """The server closed the connection before answering (a kept-alive one it had timed out)."""
-    return isinstance(err.__context__, aiohttp.ServerDisconnectedError)

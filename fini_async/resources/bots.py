@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -152,17 +153,17 @@ class BotsResource(Resource["FiniClient"]):
         headers = {"Accept": "text/event-stream"}
         if extra_headers:
             headers.update(extra_headers)
-
-        async def opener() -> Any:
-            return await transport.stream(
-                "POST",
-                ASK_PATH,
-                content=content,
-                timeout=timeout,
-                max_retries=retries,
-                extra_headers=headers,
-            )
-
+        # A partial, not an ``async def`` wrapper: calling it returns transport.stream's own
+        # coroutine (one coroutine per stream fewer).
+        opener = functools.partial(
+            transport.stream,
+            "POST",
+            ASK_PATH,
+            content=content,
+            timeout=timeout,
+            max_retries=retries,
+            extra_headers=headers,
+        )
         return AnswerStream(
             opener,
             question=body.question,
