@@ -388,8 +388,14 @@ async def test_2000_questions_converge_on_a_200_per_second_server() -> None:
     assert refused < 0.05 * calls, f"{refused} of {calls} calls answered 429"
     assert progress.rate_limited == refused
     assert min(concurrency_seen) < 32  # it backed off (AIMD) ...
-    assert progress.rate_limit is not None and progress.rate_limit >= 100  # ... not to a crawl
     assert progress.succeeded == 2000 and progress.done
+    # ... not to a crawl: over half the server's 200/s on average. The rate the batch ended on is
+    # wherever the sawtooth stood (0.9x the successes of the second before the last 429, then
+    # growing), so it is held to what actually got through rather than to a fixed figure: a
+    # loaded machine gets fewer through per second, and learns a lower rate, rightly.
+    achieved = progress.rate
+    assert achieved >= 100, f"{achieved:.0f}/s on a 200/s server"
+    assert progress.rate_limit is not None and progress.rate_limit >= 0.5 * achieved, progress
 
 
 async def test_429s_before_any_success_do_not_pin_a_crawling_rate(fake: FakeFini) -> None:
